@@ -1,0 +1,1 @@
+"""Subcommands of the ``rlsr-bench`` CLI (see ``rlsr_bench.cli``)."""
