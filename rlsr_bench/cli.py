@@ -52,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # Two passes: find the verb, then let its module add its own arguments.
-    known, _ = (
-        parser.parse_known_args(argv) if argv and not argv[0].startswith("-h") else (None, None)
-    )
+    # The first pass ignores -h/--help so `rlsr-bench VERB --help` shows the verb's own options.
+    first = [a for a in argv if a not in ("-h", "--help")]
+    known = None
+    if any(a in COMMANDS for a in first):
+        known, _ = parser.parse_known_args(first)
     if known is not None and getattr(known, "_module", None):
         module = importlib.import_module(f"rlsr_bench.commands.{known._module}")
         sub_action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -110,7 +110,7 @@ def generate_puzzles(
     n: int,
     *,
     seed: int,
-    exclude: Collection[PuzzleKey] | None = None,
+    exclude: Iterable[PuzzleKey | Mapping[str, Any]] | None = None,
     id_prefix: str = "countdown-",
 ) -> list[dict[str, Any]]:
     """Generate ``n`` distinct solvable puzzles, reproducibly from ``seed``.
@@ -118,7 +118,8 @@ def generate_puzzles(
     Args:
         n: number of puzzles (>= 0).
         seed: the only source of randomness (``random.Random(seed)``).
-        exclude: puzzle keys (see ``puzzle_key``) that must not appear, e.g. the eval split.
+        exclude: puzzles that must not appear: keys (see ``puzzle_key``) or records with
+            ``numbers`` and ``target`` (e.g. ``load_countdown_eval()``).
         id_prefix: records get ids ``f"{id_prefix}{index:04d}"``.
 
     Returns:
@@ -133,7 +134,10 @@ def generate_puzzles(
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed: expected an integer, got {seed!r}")
     rng = random.Random(seed)
-    seen: set[PuzzleKey] = set(exclude or ())
+    seen = {
+        puzzle_key(item["numbers"], item["target"]) if isinstance(item, Mapping) else item
+        for item in exclude or ()
+    }
     puzzles: list[dict[str, Any]] = []
     stream = _puzzle_stream(rng)
     while len(puzzles) < n:
@@ -180,11 +184,11 @@ def training_puzzles(n: int, *, seed: int) -> list[dict[str, Any]]:
     >>> training_puzzles(1, seed=3)[0]["id"]
     'countdown-train-3-0000'
     """
-    exclude = {puzzle_key(p["numbers"], p["target"]) for p in _eval_keys_source()}
-    return generate_puzzles(n, seed=seed, exclude=exclude, id_prefix=f"countdown-train-{seed}-")
+    prefix = f"countdown-train-{seed}-"
+    return generate_puzzles(n, seed=seed, exclude=_eval_puzzles(), id_prefix=prefix)
 
 
-def _eval_keys_source() -> list[dict[str, Any]]:
+def _eval_puzzles() -> list[dict[str, Any]]:
     """The shipped eval split when present (what users evaluate on), else the regenerated one."""
     from rlsr_bench.data import countdown_eval_path, load_countdown_eval
 

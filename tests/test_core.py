@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,11 @@ from rlsr_bench.verdict import Outcome, Verdict
 def test_verdict_outcomes_are_strings() -> None:
     verdict = Verdict.incorrect("7 used twice", extracted="7+7")
     assert verdict.outcome == "incorrect"
-    assert verdict.to_dict() == {"verdict": "incorrect", "reason": "7 used twice", "extracted": "7+7"}
+    assert verdict.to_dict() == {
+        "verdict": "incorrect",
+        "reason": "7 used twice",
+        "extracted": "7+7",
+    }
     assert {o.value for o in Outcome} == {"correct", "incorrect", "undecided"}
 
 
@@ -93,7 +98,12 @@ def test_asset_dir_rejects_unknown() -> None:
         ("smollm2", "local", "smollm2", None),
         ("hf:Qwen/Qwen2.5-3B-Instruct", "local", "Qwen/Qwen2.5-3B-Instruct", None),
         ("/models/x", "local", "/models/x", None),
-        ("openai:http://127.0.0.1:8000/v1#my-model", "openai", "my-model", "http://127.0.0.1:8000/v1"),
+        (
+            "openai:http://127.0.0.1:8000/v1#my-model",
+            "openai",
+            "my-model",
+            "http://127.0.0.1:8000/v1",
+        ),
         ("vllm:Qwen/Qwen2.5-3B-Instruct", "vllm", "Qwen/Qwen2.5-3B-Instruct", None),
     ],
 )
@@ -120,10 +130,36 @@ def test_run_dirs_are_unique_and_described(tmp_path: Path) -> None:
 
 def test_cli_help_lists_commands() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "rlsr_bench.cli", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "rlsr_bench.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "tasks-path" in result.stdout
     result = subprocess.run(
-        [sys.executable, "-m", "rlsr_bench.cli", "tasks-path"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "rlsr_bench.cli", "tasks-path"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert Path(result.stdout.strip()) == asset_dir("tasks")
+
+
+def test_cli_verb_help_shows_its_own_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rlsr_bench.cli", "verify", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--task" in result.stdout
+
+
+def test_atomic_write_respects_umask(tmp_path: Path) -> None:
+    target = tmp_path / "r.html"
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(target, "x")
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o044 == 0o044  # readable by group and others (umask 022)

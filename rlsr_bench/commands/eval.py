@@ -1,0 +1,72 @@
+"""``rlsr-bench eval``: run the lm-eval tasks on a model into a run directory."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rlsr_bench.errors import ConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tasks",
+        required=True,
+        help="comma-separated lm-eval tasks: countdown, integration_bee, integration_bee_2025",
+    )
+    parser.add_argument(
+        "--model",
+        default="smollm2",
+        help="model spec: smollm2, a folder, hf:NAME, openai:BASE_URL#MODEL, vllm:NAME",
+    )
+    parser.add_argument(
+        "--limit", type=float, default=None, help="documents per task (or a fraction < 1)"
+    )
+    parser.add_argument("--batch-size", type=int, default=None, help="generation batch size")
+    parser.add_argument(
+        "--gen-kwargs",
+        default=None,
+        help="lm-eval generation overrides, e.g. max_gen_toks=512,temperature=0",
+    )
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument(
+        "--output", type=Path, default=None, help="run directory (default: runs/<UTC>-eval)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from rlsr_bench.evaluate import evaluate
+    from rlsr_bench.rundir import create_run_dir, new_run_info, utc_now, write_run_info
+
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    limit = args.limit
+    if limit is not None:
+        if limit <= 0:
+            raise ConfigError(f"--limit: expected a positive number, got {args.limit}")
+        limit = int(limit) if limit >= 1 else limit
+    if args.output is not None:
+        args.output.mkdir(parents=True, exist_ok=True)
+        run_dir = args.output
+    else:
+        run_dir = create_run_dir("eval")
+    info = new_run_info(
+        "eval",
+        seed=args.seed,
+        models={"policy": args.model},
+        data=tasks,
+        options={"limit": limit, "batch_size": args.batch_size, "gen_kwargs": args.gen_kwargs},
+    )
+    write_run_info(run_dir, info)
+    result = evaluate(
+        tasks,
+        args.model,
+        run_dir=run_dir,
+        limit=limit,
+        batch_size=args.batch_size,
+        gen_kwargs=args.gen_kwargs,
+        seed=args.seed,
+    )
+    write_run_info(run_dir, info.model_copy(update={"finished": utc_now()}))
+    print(result.table)
+    print(f"run directory: {run_dir}")
+    return 0

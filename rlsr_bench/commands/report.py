@@ -1,0 +1,22 @@
+"""``rlsr-bench report RUN_DIR [-o FILE.html]``: write the self-contained HTML report of a run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "write the HTML report of a run directory"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, help="a run directory (runs/<UTC>-<command>/)")
+    parser.add_argument(
+        "-o", "--output", type=Path, help="where to write the HTML (default RUN_DIR/report.html)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from rlsr_bench.report import write_report
+
+    print(write_report(args.run_dir, args.output))
+    return 0

@@ -1,0 +1,157 @@
+"""``rlsr-bench eval``: run the shipped lm-eval tasks on a model into a run directory.
+
+A thin layer over ``lm_eval.simple_evaluate``: it passes the tasks' include path, turns a model
+spec into lm-eval model arguments, applies the chat template (the task's system prompt is
+its ``description``, which lm-eval sends as the system message), and writes lm-eval's
+results and logged samples next to ``run.json``.
+
+``score_response`` is the per-document metric function the tasks' ``process_results`` call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rlsr_bench.errors import ConfigError
+from rlsr_bench.models import parse_model_spec, resolve_local_path
+from rlsr_bench.verdict import Outcome, Verdict
+
+__all__ = ["EvalResult", "evaluate", "lm_eval_model_args", "score_response"]
+
+log = logging.getLogger(__name__)
+
+TASKS = ("countdown", "integration_bee", "integration_bee_2025")
+
+
+def score_response(task: str, doc: Mapping[str, Any], response: str) -> dict[str, float]:
+    """Verify one response and return its lm-eval metrics (acc, answer_rate, undecided_rate).
+
+    >>> score_response("countdown", {"numbers": [3, 5, 7], "target": 22},
+    ...                "3*5+7 = 22 so <answer>3*5+7</answer>")["acc"]
+    1.0
+    """
+    verdict: Verdict
+    if task == "countdown":
+        from rlsr_bench.verifiers.countdown import extract_answer, verify_countdown
+
+        verdict = verify_countdown(list(doc["numbers"]), int(doc["target"]), response)
+    elif task in ("integration", "integration_bee"):
+        from rlsr_bench.verifiers.integration import extract_answer, verify_integral
+
+        verdict = verify_integral(doc["problem"], response, answer=doc.get("answer"))
+    else:
+        raise ValueError(f"unknown task {task!r}; expected 'countdown' or 'integration'")
+    return {
+        "acc": float(verdict.outcome == Outcome.CORRECT),
+        "answer_rate": float(extract_answer(response) is not None),
+        "undecided_rate": float(verdict.outcome == Outcome.UNDECIDED),
+    }
+
+
+def lm_eval_model_args(spec: str, *, batch_size: int | None = None) -> tuple[str, dict[str, Any]]:
+    """Return the lm-eval model name and arguments of a model spec.
+
+    >>> lm_eval_model_args("openai:http://127.0.0.1:8000/v1#m")
+    ('local-chat-completions', {'model': 'm', 'base_url': 'http://127.0.0.1:8000/v1/chat/completions', 'tokenizer_backend': 'none', 'num_concurrent': 4, 'max_retries': 5})
+    """
+    parsed = parse_model_spec(spec)
+    if parsed.kind == "openai":
+        assert parsed.base_url is not None
+        url = parsed.base_url.rstrip("/")
+        return "local-chat-completions", {
+            "model": parsed.name,
+            "base_url": f"{url}/chat/completions",
+            "tokenizer_backend": "none",
+            "num_concurrent": 4,
+            "max_retries": 5,
+        }
+    if parsed.kind == "vllm":
+        return "vllm", {"pretrained": resolve_local_path(parsed.name)}
+    import torch
+
+    args: dict[str, Any] = {"pretrained": resolve_local_path(parsed)}
+    args["dtype"] = "auto" if torch.cuda.is_available() else "float32"
+    if batch_size is not None:
+        args["batch_size"] = batch_size
+    return "hf", args
+
+
+@dataclass
+class EvalResult:
+    """What ``evaluate`` wrote and measured."""
+
+    run_dir: Path
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # task -> lm-eval metrics
+    table: str = ""
+
+
+def evaluate(
+    tasks: list[str],
+    model: str,
+    *,
+    run_dir: Path,
+    limit: int | float | None = None,
+    batch_size: int | None = None,
+    gen_kwargs: str | None = None,
+    seed: int = 1234,
+    log_samples: bool = True,
+) -> EvalResult:
+    """Run lm-eval tasks on a model; write ``results.json`` and ``samples_<task>.jsonl``.
+
+    >>> evaluate(["countdown"], "smollm2", run_dir=Path("runs/x"), limit=3)  # doctest: +SKIP
+    EvalResult(run_dir=PosixPath('runs/x'), metrics={'countdown': {'acc,none': 0.0, ...}}, ...)
+    """
+    import lm_eval
+    from lm_eval.utils import handle_non_serializable, make_table
+
+    from rlsr_bench import task_manager
+    from rlsr_bench.io import atomic_write_text, write_json
+
+    if not tasks:
+        raise ConfigError("--tasks: expected at least one task, e.g. countdown")
+    manager = task_manager()
+    unknown = [t for t in tasks if not manager.match_tasks([t])]
+    if unknown:
+        raise ConfigError(
+            f"--tasks: unknown task(s) {', '.join(unknown)}; rlsr-bench ships {', '.join(TASKS)}"
+        )
+    model_name, model_args = lm_eval_model_args(model, batch_size=batch_size)
+    log.info("lm-eval %s %s on %s", model_name, model_args, tasks)
+    results = lm_eval.simple_evaluate(
+        model=model_name,
+        model_args=model_args,
+        tasks=list(tasks),
+        batch_size=batch_size or 1,
+        limit=limit,
+        log_samples=log_samples,
+        apply_chat_template=True,
+        fewshot_as_multiturn=False,
+        gen_kwargs=gen_kwargs,
+        task_manager=manager,
+        random_seed=seed,
+        numpy_random_seed=seed,
+        torch_random_seed=seed,
+        fewshot_random_seed=seed,
+    )
+    if results is None:  # only on non-zero ranks of a distributed run
+        return EvalResult(run_dir=run_dir)
+    samples = results.pop("samples", None) or {}
+    write_json(
+        run_dir / "results.json",
+        json.loads(json.dumps(results, default=handle_non_serializable, ensure_ascii=False)),
+    )
+    for task_name, task_samples in samples.items():
+        lines = (
+            json.dumps(s, default=handle_non_serializable, ensure_ascii=False) for s in task_samples
+        )
+        atomic_write_text(run_dir / f"samples_{task_name}.jsonl", "".join(f"{x}\n" for x in lines))
+    metrics = {
+        name: {k: v for k, v in values.items() if k != "alias"}
+        for name, values in results.get("results", {}).items()
+    }
+    return EvalResult(run_dir=run_dir, metrics=metrics, table=make_table(results))

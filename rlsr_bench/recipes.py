@@ -1,0 +1,272 @@
+"""Training recipes: YAML files in ``trainers/`` loaded into pydantic models.
+
+A recipe names the task, the policy model, the reward (``self``, ``verifier`` or an external
+``judge``), the data, the reward-hacking alarm, and a ``grpo:`` mapping passed verbatim to
+TRL's ``GRPOConfig``. Command-line flags override fields with dotted keys
+(``--set grpo.learning_rate=1e-5``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from rlsr_bench.errors import ConfigError, located
+from rlsr_bench.paths import asset_dir
+
+__all__ = [
+    "AlarmOptions",
+    "DataOptions",
+    "Recipe",
+    "RewardOptions",
+    "apply_overrides",
+    "find_recipe",
+    "grpo_config",
+    "load_recipe",
+    "parse_set_options",
+]
+
+# GRPOConfig fields the trainer sets itself; a recipe sets them through top-level fields.
+_MANAGED_GRPO_FIELDS = {
+    "output_dir": "the run directory is chosen by --output",
+    "seed": "use the top-level 'seed' field",
+    "logging_steps": "the trainer logs every step (metrics.jsonl has one line per step)",
+    "reward_weights": "there is one reward function; choose it with 'reward.kind'",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RewardOptions(_Model):
+    """What the policy is rewarded with."""
+
+    kind: Literal["self", "verifier", "judge"] = Field(
+        "self",
+        description="self: the policy judges its own completions (RLSR); verifier: the exact "
+        "verifier (RLVR baseline); judge: a fixed external judge model (judge_model)",
+    )
+    judge_model: str | None = Field(None, description="model spec of the external judge")
+    judge_prompt: str = Field("self_judge", description="prompt name in judges/<task>.yaml")
+    judge_max_new_tokens: int = Field(256, gt=0, description="greedy judge reply length")
+    judge_batch_size: int = Field(16, gt=0, description="completions judged per generate call")
+    format_bonus: float = Field(
+        0.0, ge=0.0, le=1.0, description="added when a completion gives an <answer>"
+    )
+    verifier_timeout: float = Field(5.0, gt=0.0, description="seconds per verification")
+
+    @model_validator(mode="after")
+    def _judge_needs_model(self) -> RewardOptions:
+        if self.kind == "judge" and not self.judge_model:
+            raise ValueError("reward kind 'judge' needs 'judge_model' (a model spec)")
+        return self
+
+
+class DataOptions(_Model):
+    """Which problems become training prompts."""
+
+    n_prompts: int = Field(256, gt=0, description="countdown: training puzzles generated")
+    seed: int | None = Field(None, description="puzzle seed (default: the recipe seed)")
+    train_max_year: int = Field(
+        2022, description="integration: qualifier problems of years up to this one"
+    )
+
+
+class AlarmOptions(_Model):
+    """The reward-hacking alarm: self-reward rising while verifier reward falls."""
+
+    window: int = Field(5, ge=2, description="steps in the least-squares window")
+    min_self_slope: float = Field(0.01, ge=0.0, description="self-reward rise per step")
+    min_verifier_drop: float = Field(0.01, ge=0.0, description="verifier reward fall per step")
+
+
+class Recipe(_Model):
+    """One training recipe (``trainers/*.yaml``)."""
+
+    version: Literal[1]
+    description: str = ""
+    task: Literal["countdown", "integration"]
+    model: str = Field(description="policy model spec: smollm2, a folder or hf:NAME")
+    seed: int = 0
+    reward: RewardOptions = RewardOptions()
+    data: DataOptions = DataOptions()
+    alarm: AlarmOptions = AlarmOptions()
+    save_final_model: bool = Field(True, description="save the trained model in checkpoints/final")
+    cpu_threads: int | None = Field(
+        None, gt=0, description="torch CPU threads (None: torch's default); 1 is fastest on a busy CPU"
+    )
+    grpo: dict[str, Any] = Field(
+        default_factory=dict, description="GRPOConfig fields, passed verbatim"
+    )
+
+    @field_validator("grpo")
+    @classmethod
+    def _grpo_fields_known(cls, grpo: dict[str, Any]) -> dict[str, Any]:
+        from trl import GRPOConfig
+
+        known = {f.name for f in dataclasses.fields(GRPOConfig)}
+        for key in grpo:
+            if key in _MANAGED_GRPO_FIELDS:
+                raise ValueError(f"grpo.{key} is managed by rlsr-bench: {_MANAGED_GRPO_FIELDS[key]}")
+            if key not in known:
+                raise ValueError(f"grpo.{key} is not a GRPOConfig field (TRL {_trl_version()})")
+        return {key: _number(value) for key, value in grpo.items()}
+
+
+def _number(value: Any) -> Any:
+    """Read YAML 1.1's strings like ``1e-6`` (no dot: not a float to PyYAML) as numbers."""
+    if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        return float(value)
+    return value
+
+
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def _trl_version() -> str:
+    from importlib.metadata import version
+
+    return version("trl")
+
+
+def find_recipe(name: str | Path) -> Path:
+    """Return the recipe file for a path, or for a name shipped in ``trainers/``.
+
+    >>> find_recipe("countdown_smollm2_cpu").name
+    'countdown_smollm2_cpu.yaml'
+    """
+    path = Path(name)
+    if path.is_file():
+        return path
+    shipped = asset_dir("trainers")
+    for candidate in (shipped / path.name, shipped / f"{path.name}.yaml"):
+        if candidate.is_file():
+            return candidate
+    names = ", ".join(sorted(p.stem for p in shipped.glob("*.yaml")))
+    raise ConfigError(f"{name}: recipe not found (a YAML file, or one of: {names})")
+
+
+def _key_lines(node: yaml.Node, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
+    """Map each dotted key path of a YAML mapping to its 1-based line number."""
+    lines: dict[tuple[str, ...], int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = (*prefix, str(key_node.value))
+            lines[key] = key_node.start_mark.line + 1
+            lines.update(_key_lines(value_node, key))
+    return lines
+
+
+def _config_error(source: object, error: ValidationError, lines: Mapping[tuple, int]) -> ConfigError:
+    """Turn pydantic's errors into one ConfigError naming the file, line and field."""
+    messages = []
+    for item in error.errors():
+        loc = tuple(str(part) for part in item["loc"])
+        if loc and loc[-1].startswith("function-after"):
+            loc = loc[:-1]
+        field = ".".join(loc) or None
+        text = item["msg"].removeprefix("Value error, ")
+        if loc == ("grpo",) and text.startswith("grpo."):  # point at the offending key's line
+            loc = ("grpo", text.split()[0].removeprefix("grpo."))
+        # The deepest key present in the file gives the line (a missing field has none).
+        line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+        if item["type"] == "extra_forbidden":
+            text = "unknown field (check the spelling; see trainers/README.md)"
+        messages.append(located(source, line, field, text))
+    return ConfigError("\n".join(messages))
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Load and validate a recipe file (or a shipped recipe name).
+
+    >>> load_recipe("countdown_smollm2_cpu").task
+    'countdown'
+    """
+    path = find_recipe(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(located(path, line, None, f"invalid YAML ({exc})")) from None
+    if not isinstance(data, dict):
+        raise ConfigError(located(path, None, None, "expected a mapping of recipe fields"))
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(path, exc, _key_lines(node) if node is not None else {}) from None
+
+
+def parse_set_options(items: list[str]) -> dict[str, Any]:
+    """Parse ``key=value`` strings; values are read as YAML scalars (numbers, booleans ...).
+
+    >>> parse_set_options(["grpo.learning_rate=1e-5", "reward.kind=verifier"])
+    {'grpo.learning_rate': 1e-05, 'reward.kind': 'verifier'}
+    """
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. grpo.max_steps=10")
+        try:
+            parsed[key.strip()] = _number(yaml.safe_load(value)) if value.strip() else ""
+        except yaml.YAMLError:
+            parsed[key.strip()] = value
+    return parsed
+
+
+def apply_overrides(recipe: Recipe, overrides: Mapping[str, Any], *, source: str = "--set") -> Recipe:
+    """Return a copy of ``recipe`` with dotted-key overrides applied and validated again.
+
+    >>> r = apply_overrides(load_recipe("countdown_smollm2_cpu"), {"grpo.max_steps": 2})
+    >>> r.grpo["max_steps"]
+    2
+    """
+    data = recipe.model_dump(mode="python")
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        target = data
+        for part in parts[:-1]:
+            if not isinstance(target.get(part), dict):
+                raise ConfigError(located(source, None, dotted, f"{part!r} is not a section"))
+            target = target[part]
+        target[parts[-1]] = value
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(source, exc, {}) from None
+
+
+def grpo_config(recipe: Recipe, output_dir: str | Path, **overrides: Any) -> Any:
+    """Build TRL's ``GRPOConfig`` from a recipe (``overrides`` win, e.g. ``use_cpu=True``).
+
+    Raises ConfigError naming the field when TRL or transformers reject a value.
+    """
+    from trl import GRPOConfig
+
+    fields: dict[str, Any] = {"report_to": "none", "save_strategy": "no"}
+    fields.update(recipe.grpo)
+    fields.update(output_dir=str(output_dir), seed=recipe.seed, logging_steps=1)
+    fields.update(overrides)
+    try:
+        return GRPOConfig(**fields)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"recipe field 'grpo': GRPOConfig rejected it: {exc}") from None

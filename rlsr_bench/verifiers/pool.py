@@ -1,0 +1,356 @@
+"""Killable worker processes for verifiers: hard per-item timeouts, memory caps, batches.
+
+Each worker is a long-lived process (forked from a forkserver with sympy and the LaTeX grammar
+pre-imported) that verifies one item at a time and keeps its per-problem caches. The parent
+waits on the workers' pipes with a deadline per item: an item that runs past ``timeout`` gets
+its worker SIGKILLed and replaced, and comes back ``undecided`` ("timeout after 5s"); a worker
+that dies (out of memory under ``RLIMIT_AS``, a segfault) gives ``undecided`` with its exit code.
+Items of the same problem go to the same worker so the parsed integrand and its quadrature are
+reused (11 responses share each Integration Bee problem).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from rlsr_bench.errors import DataError, located
+from rlsr_bench.verdict import Outcome, Verdict
+
+__all__ = ["DEFAULT_MEMORY_LIMIT", "WorkerPool", "shared_pool", "verify_batch"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MEMORY_LIMIT = 2 * 1024**3
+_TASKS = ("countdown", "integration")
+
+
+def _run_item(task: str, record: Mapping[str, Any]) -> Verdict:
+    """Verify one record in this process (what a worker does for each item)."""
+    if task == "integration":
+        from rlsr_bench.verifiers.integration import check_integral
+
+        return check_integral(record["problem"], record["response"], record.get("answer"))
+    if task == "_selftest":  # crash/timeout drills for the tests
+        action = record.get("action")
+        if action == "sleep":
+            time.sleep(float(record["seconds"]))
+        elif action == "crash":
+            os._exit(3)
+        elif action == "allocate":
+            _hog = bytearray(int(record["bytes"]))  # noqa: F841 - the allocation is the test
+        return Verdict.correct(f"selftest {action}")
+    from rlsr_bench.verifiers.countdown import verify_countdown
+
+    return verify_countdown(record["numbers"], record["target"], record["response"])
+
+
+def _worker_main(conn: Connection, memory_limit: int | None) -> None:
+    """Serve items from ``conn`` until it sends None or closes."""
+    if memory_limit:
+        try:
+            import resource
+
+            # The cap is on top of what the forked parent already maps (torch maps a lot).
+            with open("/proc/self/statm") as statm:
+                mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            limit = mapped + memory_limit
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ImportError, ValueError, OSError):  # pragma: no cover - non-Linux
+            pass
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if message is None:
+            return
+        index, task, record = message
+        try:
+            verdict = _run_item(task, record)
+        except MemoryError:
+            verdict = Verdict.undecided("out of memory")
+        except RecursionError:
+            verdict = Verdict.undecided("expression nested too deeply (recursion limit)")
+        except Exception as exc:  # noqa: BLE001 - any failure is a verdict, never a crash
+            verdict = Verdict.undecided(f"verifier error: {type(exc).__name__}: {exc}"[:300])
+        try:
+            conn.send((index, str(verdict.outcome), verdict.reason, verdict.extracted))
+        except (OSError, ValueError):
+            return
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork where available: workers inherit the imported sympy/grammar and its warm DFA.
+
+    (A forkserver would re-import the caller's ``__main__`` in every worker, which breaks
+    scripts without an ``if __name__ == "__main__"`` guard.)
+    """
+    if "fork" in multiprocessing.get_all_start_methods():
+        from rlsr_bench.verifiers.latex import warm_up
+
+        warm_up()
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")  # pragma: no cover - Windows/macOS fallback
+
+
+class _Worker:
+    def __init__(self, ctx: multiprocessing.context.BaseContext, memory_limit: int | None):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, memory_limit), daemon=True)
+        self.proc.start()
+        child.close()
+        self.item: int | None = None
+        self.deadline = 0.0
+        self.queue: deque[int] = deque()
+
+    def send(self, index: int, task: str, record: Mapping[str, Any], timeout: float) -> None:
+        self.item = index
+        self.deadline = time.monotonic() + timeout
+        self.conn.send((index, task, dict(record)))
+
+    def kill(self) -> int | None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+        return self.proc.exitcode
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.proc.join(1)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(1)
+        self.conn.close()
+
+
+class WorkerPool:
+    """A fixed set of killable verifier processes.
+
+    >>> with WorkerPool(1) as pool:
+    ...     pool.run("integration", {"problem": r"\\int 2x\\,dx", "response": "$x^2$"}).outcome
+    <Outcome.CORRECT: 'correct'>
+    """
+
+    def __init__(self, workers: int | None = None, *, memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
+        self.size = max(1, workers or os.cpu_count() or 1)
+        self.memory_limit = memory_limit
+        self._ctx = _context()
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
+
+    def _ensure(self, n: int) -> None:
+        while len(self._workers) < min(n, self.size):
+            self._workers.append(_Worker(self._ctx, self.memory_limit))
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        fresh = _Worker(self._ctx, self.memory_limit)
+        fresh.queue = worker.queue
+        self._workers[self._workers.index(worker)] = fresh
+        return fresh
+
+    def run(self, task: str, record: Mapping[str, Any], *, timeout: float = 5.0) -> Verdict:
+        """Verify one record with a hard timeout."""
+        return self.map(task, [record], timeout=timeout)[0]
+
+    def map(
+        self,
+        task: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        timeout: float = 5.0,
+        on_result: Callable[[int, Verdict], None] | None = None,
+        key: Callable[[Mapping[str, Any]], object] | None = None,
+    ) -> list[Verdict]:
+        """Verify ``records`` in order; items with equal ``key`` go to the same worker."""
+        with self._lock:
+            return self._map(task, records, timeout, on_result, key)
+
+    def _map(self, task, records, timeout, on_result, key) -> list[Verdict]:
+        results: list[Verdict | None] = [None] * len(records)
+        if not records:
+            return []
+        groups: dict[object, list[int]] = {}
+        for i, record in enumerate(records):
+            groups.setdefault(key(record) if key else i, []).append(i)
+        pending: deque[list[int]] = deque(sorted(groups.values(), key=len, reverse=True))
+        self._ensure(len(records))
+        for worker in self._workers:
+            worker.queue.clear()
+            worker.item = None
+        done = 0
+
+        def finish(index: int, verdict: Verdict) -> None:
+            nonlocal done
+            results[index] = verdict
+            done += 1
+            if on_result is not None:
+                on_result(index, verdict)
+
+        def next_item(worker: _Worker) -> int | None:
+            if not worker.queue and pending:
+                worker.queue.extend(pending.popleft())
+            if not worker.queue:  # steal the tail of the longest queue
+                donor = max(self._workers, key=lambda w: len(w.queue))
+                if len(donor.queue) > 1:
+                    for _ in range(len(donor.queue) // 2):
+                        worker.queue.appendleft(donor.queue.pop())
+            return worker.queue.popleft() if worker.queue else None
+
+        while done < len(records):
+            for worker in list(self._workers):
+                if worker.item is None:
+                    index = next_item(worker)
+                    if index is not None:
+                        try:
+                            worker.send(index, task, records[index], timeout)
+                        except (OSError, ValueError):
+                            worker.item = None
+                            worker.queue.appendleft(index)
+                            worker.kill()
+                            self._replace(worker)
+            busy = [w for w in self._workers if w.item is not None]
+            if not busy:
+                break
+            wait_for = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            ready = wait([w.conn for w in busy], timeout=wait_for)
+            for worker in busy:
+                if worker.conn not in ready:
+                    continue
+                index = worker.item
+                try:
+                    _, outcome, reason, extracted = worker.conn.recv()
+                    worker.item = None
+                    finish(index, Verdict(Outcome(outcome), reason, extracted))
+                except (EOFError, OSError):
+                    code = worker.kill()
+                    self._replace(worker)
+                    finish(index, Verdict.undecided(f"verifier worker died (exit code {code})"))
+            now = time.monotonic()
+            for worker in list(self._workers):
+                if worker.item is not None and now >= worker.deadline:
+                    index = worker.item
+                    worker.kill()
+                    self._replace(worker)
+                    finish(index, Verdict.undecided(f"timeout after {timeout:g}s"))
+        return [r if r is not None else Verdict.undecided("not verified") for r in results]
+
+
+_SHARED: WorkerPool | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool() -> WorkerPool:
+    """Return the process-wide single-worker pool used by ``verify_integral`` (lazy).
+
+    >>> shared_pool() is shared_pool()
+    True
+    """
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = WorkerPool(1)
+            atexit.register(_SHARED.close)
+        return _SHARED
+
+
+def _validate(task: str, records: Sequence[Mapping[str, Any]]) -> None:
+    if task not in _TASKS:
+        raise ValueError(f"task must be one of {_TASKS}, got {task!r}")
+    fields = ("problem", "response") if task == "integration" else ("numbers", "target", "response")
+    for i, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise DataError(located("records", i + 1, None, "expected a mapping"))
+        for name in fields:
+            if name not in record:
+                raise DataError(located("records", i + 1, name, "missing"))
+        if not isinstance(record["response"], str):
+            raise DataError(located("records", i + 1, "response", "expected a string"))
+
+
+def _countdown_chunk(chunk: list[Mapping[str, Any]]) -> list[tuple[str, str, str | None]]:
+    from rlsr_bench.verifiers.countdown import verify_countdown
+
+    out = []
+    for r in chunk:
+        v = verify_countdown(r["numbers"], r["target"], r["response"])
+        out.append((str(v.outcome), v.reason, v.extracted))
+    return out
+
+
+def _verify_countdown_batch(records, workers, on_result) -> list[Verdict]:
+    from rlsr_bench.verifiers.countdown import verify_countdown
+
+    results: list[Verdict] = []
+    if workers == 1 or len(records) < 4000:
+        for i, r in enumerate(records):
+            v = verify_countdown(r["numbers"], r["target"], r["response"])
+            results.append(v)
+            if on_result is not None:
+                on_result(i, v)
+        return results
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = 1000
+    chunks = [[dict(r) for r in records[i : i + size]] for i in range(0, len(records), size)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        for chunk_out in pool.map(_countdown_chunk, chunks):
+            for outcome, reason, extracted in chunk_out:
+                v = Verdict(Outcome(outcome), reason, extracted)
+                if on_result is not None:
+                    on_result(len(results), v)
+                results.append(v)
+    return results
+
+
+def verify_batch(
+    task: str,
+    records: Sequence[Mapping],
+    *,
+    workers: int | None = None,
+    timeout: float = 5.0,
+    on_result: Callable[[int, Verdict], None] | None = None,
+) -> list[Verdict]:
+    """Verify many records on all cores; one verdict per record, in order.
+
+    ``task`` is ``"countdown"`` (records: numbers, target, response; pure bounded arithmetic,
+    run in chunks) or ``"integration"`` (records: problem, response, optional answer; each item
+    in a killable worker with its own hard ``timeout``). ``on_result(i, verdict)`` is called as
+    results arrive.
+
+    >>> verify_batch("integration", [{"problem": r"\\int_0^1 x\\,dx", "response": "$1/2$"}],
+    ...              workers=1)[0].outcome
+    <Outcome.CORRECT: 'correct'>
+    """
+    _validate(task, records)
+    n_workers = max(1, workers or os.cpu_count() or 1)
+    if task == "countdown":
+        return _verify_countdown_batch(records, n_workers, on_result)
+    with WorkerPool(min(n_workers, max(1, len(records)))) as pool:
+        return pool.map(
+            task, records, timeout=timeout, on_result=on_result, key=lambda r: r["problem"]
+        )
