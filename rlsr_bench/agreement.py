@@ -24,6 +24,10 @@ parsed: counted as *unparsed*); ``confidence`` (0–10) and ``raw`` (the judge's
 optional. Lines in the shipped format (``{"problem_id", "model", "judges": {NAME: {"verdict":
 bool, "confidence": int} | null}}``) are accepted too, so the shipped file is itself a source.
 
+Items (``items.jsonl`` lines) follow the format in COMMON.md, plus two optional keys:
+``verifier.extracted`` (the answer the verifier read) and ``reference_labels`` (labels scored
+like judges but reported apart, e.g. ``{"llm_autograder": {"verdict": "yes", ...}}``).
+
 Self vs other: a judge is "self" on an item when its canonical name equals the answering
 model's. ``canonical_model_name`` lower-cases, maps ``_`` to ``-``, drops a trailing
 ``-YYYYMMDD`` date and writes ``3-5`` as ``3.5``; so the recorded judge ``claude-3-opus`` is
@@ -32,6 +36,7 @@ self on answers by ``claude-3-opus-20240229``, ``gpt-4o-hightemp`` on ``gpt-4o_h
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -272,13 +277,26 @@ def probe_candidates(
     return items
 
 
+@lru_cache(maxsize=2)
 def verifier_version(task: str) -> str:
-    """The version constant of a task's verifier (part of every verdict cache key)."""
+    """The verifier's version for verdict cache keys: its ``VERSION`` plus a source fingerprint.
+
+    The fingerprint (a hash of the verifier package's sources) keeps a cache from serving
+    verdicts of an edited verifier whose ``VERSION`` was not bumped.
+
+    >>> verifier_version("countdown").startswith("1+")
+    True
+    """
     if task == "countdown":
         from rlsr_bench.verifiers.countdown import VERSION
     else:
         from rlsr_bench.verifiers.integration import VERSION
-    return str(VERSION)
+    import rlsr_bench.verifiers as package
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(package.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{VERSION}+{digest.hexdigest()[:12]}"
 
 
 def verifier_record(task: str, problem: Mapping[str, Any], response: str) -> dict[str, Any]:

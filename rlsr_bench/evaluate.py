@@ -10,7 +10,6 @@ results and logged samples next to ``run.json``.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,7 +52,7 @@ def score_response(task: str, doc: Mapping[str, Any], response: str) -> dict[str
     }
 
 
-def lm_eval_model_args(spec: str, *, batch_size: int | None = None) -> tuple[str, dict[str, Any]]:
+def lm_eval_model_args(spec: str) -> tuple[str, dict[str, Any]]:
     """Return the lm-eval model name and arguments of a model spec.
 
     >>> lm_eval_model_args("openai:http://127.0.0.1:8000/v1#m")
@@ -74,11 +73,12 @@ def lm_eval_model_args(spec: str, *, batch_size: int | None = None) -> tuple[str
         return "vllm", {"pretrained": resolve_local_path(parsed.name)}
     import torch
 
-    args: dict[str, Any] = {"pretrained": resolve_local_path(parsed)}
-    args["dtype"] = "auto" if torch.cuda.is_available() else "float32"
-    if batch_size is not None:
-        args["batch_size"] = batch_size
-    return "hf", args
+    cuda = torch.cuda.is_available()
+    return "hf", {
+        "pretrained": resolve_local_path(parsed),
+        "dtype": "auto" if cuda else "float32",
+        "device": "cuda" if cuda else "cpu",
+    }
 
 
 @dataclass
@@ -101,16 +101,18 @@ def evaluate(
     seed: int = 1234,
     log_samples: bool = True,
 ) -> EvalResult:
-    """Run lm-eval tasks on a model; write ``results.json`` and ``samples_<task>.jsonl``.
+    """Run lm-eval tasks on a model; write lm-eval's results and samples files into ``run_dir``.
+
+    The files are named by lm-eval: ``results_<date>.json``, ``samples_<task>_<date>.jsonl``.
 
     >>> evaluate(["countdown"], "smollm2", run_dir=Path("runs/x"), limit=3)  # doctest: +SKIP
     EvalResult(run_dir=PosixPath('runs/x'), metrics={'countdown': {'acc,none': 0.0, ...}}, ...)
     """
     import lm_eval
-    from lm_eval.utils import handle_non_serializable, make_table
+    from lm_eval.loggers import EvaluationTracker
+    from lm_eval.utils import make_table
 
     from rlsr_bench import task_manager
-    from rlsr_bench.io import atomic_write_text, write_json
 
     if not tasks:
         raise ConfigError("--tasks: expected at least one task, e.g. countdown")
@@ -120,8 +122,9 @@ def evaluate(
         raise ConfigError(
             f"--tasks: unknown task(s) {', '.join(unknown)}; rlsr-bench ships {', '.join(TASKS)}"
         )
-    model_name, model_args = lm_eval_model_args(model, batch_size=batch_size)
+    model_name, model_args = lm_eval_model_args(model)
     log.info("lm-eval %s %s on %s", model_name, model_args, tasks)
+    tracker = EvaluationTracker(output_path=str(run_dir / "results.json"))
     results = lm_eval.simple_evaluate(
         model=model_name,
         model_args=model_args,
@@ -129,6 +132,7 @@ def evaluate(
         batch_size=batch_size or 1,
         limit=limit,
         log_samples=log_samples,
+        evaluation_tracker=tracker,
         apply_chat_template=True,
         fewshot_as_multiturn=False,
         gen_kwargs=gen_kwargs,
@@ -141,15 +145,10 @@ def evaluate(
     if results is None:  # only on non-zero ranks of a distributed run
         return EvalResult(run_dir=run_dir)
     samples = results.pop("samples", None) or {}
-    write_json(
-        run_dir / "results.json",
-        json.loads(json.dumps(results, default=handle_non_serializable, ensure_ascii=False)),
-    )
+    # lm-eval's own writer: run_dir/results_<date>.json and samples_<task>_<date>.jsonl.
+    tracker.save_results_aggregated(results=results, samples=samples or None)
     for task_name, task_samples in samples.items():
-        lines = (
-            json.dumps(s, default=handle_non_serializable, ensure_ascii=False) for s in task_samples
-        )
-        atomic_write_text(run_dir / f"samples_{task_name}.jsonl", "".join(f"{x}\n" for x in lines))
+        tracker.save_results_samples(task_name=task_name, samples=task_samples)
     metrics = {
         name: {k: v for k, v in values.items() if k != "alias"}
         for name, values in results.get("results", {}).items()

@@ -107,7 +107,9 @@ class Recipe(_Model):
     alarm: AlarmOptions = AlarmOptions()
     save_final_model: bool = Field(True, description="save the trained model in checkpoints/final")
     cpu_threads: int | None = Field(
-        None, gt=0, description="torch CPU threads (None: torch's default); 1 is fastest on a busy CPU"
+        None,
+        gt=0,
+        description="torch CPU threads (None: torch's default); 1 is fastest on a busy CPU",
     )
     grpo: dict[str, Any] = Field(
         default_factory=dict, description="GRPOConfig fields, passed verbatim"
@@ -121,7 +123,9 @@ class Recipe(_Model):
         known = {f.name for f in dataclasses.fields(GRPOConfig)}
         for key in grpo:
             if key in _MANAGED_GRPO_FIELDS:
-                raise ValueError(f"grpo.{key} is managed by rlsr-bench: {_MANAGED_GRPO_FIELDS[key]}")
+                raise ValueError(
+                    f"grpo.{key} is managed by rlsr-bench: {_MANAGED_GRPO_FIELDS[key]}"
+                )
             if key not in known:
                 raise ValueError(f"grpo.{key} is not a GRPOConfig field (TRL {_trl_version()})")
         return {key: _number(value) for key, value in grpo.items()}
@@ -171,7 +175,9 @@ def _key_lines(node: yaml.Node, prefix: tuple[str, ...] = ()) -> dict[tuple[str,
     return lines
 
 
-def _config_error(source: object, error: ValidationError, lines: Mapping[tuple, int]) -> ConfigError:
+def _config_error(
+    source: object, error: ValidationError, lines: Mapping[tuple, int]
+) -> ConfigError:
     """Turn pydantic's errors into one ConfigError naming the file, line and field."""
     messages = []
     for item in error.errors():
@@ -233,7 +239,9 @@ def parse_set_options(items: list[str]) -> dict[str, Any]:
     return parsed
 
 
-def apply_overrides(recipe: Recipe, overrides: Mapping[str, Any], *, source: str = "--set") -> Recipe:
+def apply_overrides(
+    recipe: Recipe, overrides: Mapping[str, Any], *, source: str = "--set"
+) -> Recipe:
     """Return a copy of ``recipe`` with dotted-key overrides applied and validated again.
 
     >>> r = apply_overrides(load_recipe("countdown_smollm2_cpu"), {"grpo.max_steps": 2})

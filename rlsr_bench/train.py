@@ -122,7 +122,9 @@ class LiveModelJudge:
         from vllm import SamplingParams as VllmSamplingParams
 
         tokenizer = self.trainer.processing_class
-        prompts = [{"prompt_token_ids": tokenizer(t, add_special_tokens=False).input_ids} for t in texts]
+        prompts = [
+            {"prompt_token_ids": tokenizer(t, add_special_tokens=False).input_ids} for t in texts
+        ]
         params = VllmSamplingParams(temperature=0.0, max_tokens=self.max_new_tokens)
         outputs = self._colocated_vllm().generate(prompts, sampling_params=params, use_tqdm=False)
         return [output.outputs[0].text for output in outputs]
@@ -173,12 +175,12 @@ class LiveModelJudge:
 class BackendJudge:
     """Judge completions with a fixed external model through a backend (``--reward judge:SPEC``)."""
 
-    def __init__(self, spec: str, *, max_new_tokens: int = 256) -> None:
+    def __init__(self, spec: str, *, max_new_tokens: int = 256, cache: bool = True) -> None:
         from rlsr_bench.backends import get_backend
 
         self.spec = spec
         self.max_new_tokens = max_new_tokens
-        self.backend = get_backend(spec)
+        self.backend = get_backend(spec, cache=cache)
 
     def __call__(self, conversations: list[Messages]) -> list[str]:
         from rlsr_bench.backends.base import ChatRequest, SamplingParams
@@ -221,7 +223,9 @@ class TrainingMonitor(TrainerCallback):
         if not self.metrics_path.is_file():
             return
         for _, record in iter_jsonl(self.metrics_path, skip_torn_tail=True):
-            self.history.append((record.get("self_reward_mean"), record.get("verifier_reward_mean")))
+            self.history.append(
+                (record.get("self_reward_mean"), record.get("verifier_reward_mean"))
+            )
             if record.get("reward_hacking_alarm"):
                 self.alarm_steps.append(int(record["step"]))
 
@@ -351,7 +355,9 @@ class TaskReward:
         self._judge_prompt: Any = None
         self._extract = _extract_answer(task)
 
-    def verify(self, responses: Sequence[str], columns: Mapping[str, Sequence[Any]]) -> list[Verdict]:
+    def verify(
+        self, responses: Sequence[str], columns: Mapping[str, Sequence[Any]]
+    ) -> list[Verdict]:
         """Run the exact verifier on each response (countdown in-process, integrals in workers)."""
         if self.task == "countdown":
             from rlsr_bench.verifiers import verify_countdown
@@ -422,10 +428,9 @@ class TaskReward:
 
         # Both streams without the format bonus: the fraction judged / verified correct.
         stream = {
-            "self_reward_mean": mean_or_none([s for s in judge_scores if s is not None] or [None]),
+            "self_reward_mean": mean_or_none([s for s in judge_scores if s is not None]),
             "verifier_reward_mean": mean_or_none(
                 [1.0 if v.is_correct else 0.0 for v in verdicts if v.outcome != "undecided"]
-                or [None]
             ),
             "answer_rate": sum(has_answer) / len(has_answer),
         }
@@ -442,7 +447,7 @@ class TaskReward:
         if self.monitor is not None and self.monitor.times.reward_started is None:
             self.monitor.times.reward_started = started
             self.monitor.times.verification = verified - started
-            self.monitor.times.judging = judged - verified
+            self.monitor.times.judging = judged - verified if self.judge is not None else 0.0
         self._write_completions(step, columns, responses, verdicts, judge_outputs, rewards)
         return rewards
 
@@ -473,7 +478,11 @@ class TaskReward:
                     "completion": response,
                     "self_verdict": None
                     if output is None
-                    else {"verdict": output.outcome, "confidence": output.confidence, "raw": output.raw},
+                    else {
+                        "verdict": output.outcome,
+                        "confidence": output.confidence,
+                        "raw": output.raw,
+                    },
                     "verifier": {"verdict": str(verdict.outcome), "reason": verdict.reason},
                     "reward": reward,
                 }
@@ -518,6 +527,15 @@ def build_dataset(recipe: Recipe) -> Dataset:
     if not rows:
         raise ConfigError(f"recipe 'data': no training prompts for task {recipe.task!r}")
     return Dataset.from_list(rows)
+
+
+def _data_source(recipe: Recipe) -> str:
+    if recipe.task == "countdown":
+        seed = recipe.data.seed if recipe.data.seed is not None else recipe.seed
+        return f"countdown_gen.training_puzzles(n={recipe.data.n_prompts}, seed={seed})"
+    from rlsr_bench.data import qualifiers_path
+
+    return f"{qualifiers_path()} (years <= {recipe.data.train_max_year})"
 
 
 def _policy_model(recipe: Recipe) -> str:
@@ -583,6 +601,11 @@ def train(recipe: Recipe, *, run_dir: Path | None = None, resume: bool = False) 
 
     from rlsr_bench.rundir import create_run_dir, new_run_info, utc_now, write_run_info
 
+    if not hasattr(GRPOTrainer, "_log_metric"):
+        raise ConfigError(
+            "rlsr-bench train needs a TRL whose reward functions receive log_metric "
+            "(huggingface/trl#5233); upgrade trl"
+        )
     run_dir = Path(run_dir) if run_dir is not None else create_run_dir("train")
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = _last_checkpoint(run_dir) if resume else None
@@ -614,7 +637,12 @@ def train(recipe: Recipe, *, run_dir: Path | None = None, resume: bool = False) 
         seed=recipe.seed,
         models={"policy": recipe.model}
         | ({"judge": recipe.reward.judge_model} if recipe.reward.judge_model else {}),
-        options={"reward": recipe.reward.kind, "task": recipe.task, "resumed_from": str(checkpoint)},
+        data=[_data_source(recipe)],
+        options={
+            "reward": recipe.reward.kind,
+            "task": recipe.task,
+            "resumed_from": str(checkpoint),
+        },
     )
     write_run_info(run_dir, info)
 
@@ -639,7 +667,12 @@ def train(recipe: Recipe, *, run_dir: Path | None = None, resume: bool = False) 
     )
     if isinstance(judge, LiveModelJudge):
         judge.attach(trainer)
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    trl_log = logging.getLogger("trl.trainer.grpo_trainer")
+    trl_log.addFilter(_drop_no_reward_warnings)
+    try:
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    finally:
+        trl_log.removeFilter(_drop_no_reward_warnings)
     if recipe.save_final_model:
         trainer.save_model(str(run_dir / "checkpoints" / "final"))
 
@@ -650,6 +683,11 @@ def train(recipe: Recipe, *, run_dir: Path | None = None, resume: bool = False) 
         write_run_info(run_dir, info)
         _write_report(run_dir)
     return TrainResult(run_dir, trainer.state.global_step, list(monitor.alarm_steps))
+
+
+def _drop_no_reward_warnings(record: logging.LogRecord) -> bool:
+    """Silence TRL's per-completion warning for a None reward (counted in judge_unparsed_rate)."""
+    return "All reward functions returned None" not in record.getMessage()
 
 
 def _write_report(run_dir: Path) -> None:

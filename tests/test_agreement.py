@@ -56,7 +56,11 @@ def test_recorded_verdict_file_formats(tmp_path):
         {"item_id": "p1:m", "judge": "a", "verdict": "yes", "confidence": 7},
         {"problem_id": "p1", "model": "m", "judge": "b", "verdict": False},
         {"item_id": "p2:m", "judge": "a", "verdict": None},
-        {"problem_id": "p3", "model": "m", "judges": {"a": {"verdict": True, "confidence": 3}, "b": None}},
+        {
+            "problem_id": "p3",
+            "model": "m",
+            "judges": {"a": {"verdict": True, "confidence": 3}, "b": None},
+        },
     ]
     path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     got = load_recorded_verdicts(path)
@@ -90,7 +94,9 @@ def _item(i, truth, judges, model="m1", **group):
         "answering_model": model,
         "group": group,
         "verifier": {"verdict": truth, "reason": ""},
-        "judges": {name: {"verdict": v, "confidence": c, "raw": None} for name, (v, c) in judges.items()},
+        "judges": {
+            name: {"verdict": v, "confidence": c, "raw": None} for name, (v, c) in judges.items()
+        },
     }
 
 
@@ -110,11 +116,18 @@ def test_build_metrics_scores_judges_breakdowns_and_reference_labels():
     assert judges["other"].n_unparsed == 1 and judges["other"].n_scored == 3
     by = {(b.by, b.group, b.judge): b for b in report.breakdowns}
     # m1 judging its own answers (items 0, 1) vs the others' (2, 3; 4 undecided).
-    assert by["self_vs_other", "self", "m1"].confusion.model_dump() == {"tp": 1, "fp": 1, "fn": 0, "tn": 0}
+    assert by["self_vs_other", "self", "m1"].confusion.model_dump() == {
+        "tp": 1,
+        "fp": 1,
+        "fn": 0,
+        "tn": 0,
+    }
     assert by["self_vs_other", "other", "m1"].n_scored == 2
     assert by["year", "2011", "other"].n_scored == 1
     assert ("answering_model", "m2", "other") in by
-    assert report.reference_labels[0].judge == AUTOGRADER and report.reference_labels[0].n_scored == 1
+    assert (
+        report.reference_labels[0].judge == AUTOGRADER and report.reference_labels[0].n_scored == 1
+    )
     # Deterministic for the same seed.
     assert build_metrics(items, task="integration", seed=0, n_resamples=200) == report
     text = format_leaderboard(report)
@@ -142,7 +155,9 @@ def test_verify_items_uses_and_fills_the_cache(tmp_path, monkeypatch):
     ]
     cache = DiskCache("verdicts", root=tmp_path)
     seen = []
-    first = agreement.verify_items("countdown", records, cache=cache, workers=1, on_result=lambda i, v: seen.append(i))
+    first = agreement.verify_items(
+        "countdown", records, cache=cache, workers=1, on_result=lambda i, v: seen.append(i)
+    )
     assert [str(v.outcome) for v in first] == ["incorrect", "correct"]
     assert sorted(seen) == [0, 1]
     assert len(list(tmp_path.rglob("*.json"))) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -32,6 +33,17 @@ def cache(tmp_path, monkeypatch):
     return root
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Generate on one thread: on a busy 2-core CI box, 2 OpenMP threads ran ~8x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _run_dir(stdout: str) -> Path:
     return Path(stdout.strip().splitlines()[-1])
 
@@ -43,7 +55,7 @@ def _metrics(run_dir: Path) -> MetricsReport:
 def _subset(tmp_path: Path, n: int) -> Path:
     lines = recorded_judgments_path().read_text(encoding="utf-8").splitlines()
     path = tmp_path / "answers.jsonl"
-    path.write_text("\n".join(lines[::len(lines) // n][:n]) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines[:: len(lines) // n][:n]) + "\n", encoding="utf-8")
     return path
 
 
@@ -85,10 +97,12 @@ def test_default_run_on_the_shipped_data(tmp_path, capsys):
     warm = time.perf_counter() - started
     if not any(i["verifier"]["reason"].startswith("timeout") for i in items):
         assert _metrics(_run_dir(capsys.readouterr().out)) == report
-    print(f"default judge-agreement: first run {first:.1f}s, warm rerun {warm:.1f}s", file=sys.stderr)
+    print(
+        f"default judge-agreement: first run {first:.1f}s, warm rerun {warm:.1f}s", file=sys.stderr
+    )
 
 
-def test_live_self_judging_with_the_embedded_model(tmp_path, cache, capsys):
+def test_live_self_judging_with_the_embedded_model(tmp_path, cache, capsys, one_torch_thread):
     args = ["judge-agreement", "--task", "countdown", "--policy", "smollm2", "--n", "4",
             "--max-new-tokens", "64", "--bootstrap", "50", "--runs-dir", str(tmp_path)]  # fmt: skip
     assert main(args) == 0
@@ -109,7 +123,9 @@ def test_live_self_judging_with_the_embedded_model(tmp_path, cache, capsys):
     assert self_slices == set()  # every item is self-judged: one group, no breakdown
     info = json.loads((run_dir / "run.json").read_text())
     assert info["models"] == {"judge:smollm2": "smollm2", "policy": "smollm2"}
-    assert info["options"]["n"] == 4 and info["versions"]["judge_prompt"] == "countdown/self_judge@v1"
+    assert (
+        info["options"]["n"] == 4 and info["versions"]["judge_prompt"] == "countdown/self_judge@v1"
+    )
 
 
 def test_countdown_probes_with_recorded_judges(tmp_path, cache, capsys):
@@ -124,8 +140,18 @@ def test_countdown_probes_with_recorded_judges(tmp_path, cache, capsys):
         for probe in countdown_probes(puzzles, seed=0):
             item_id = f"probe:{probe['probe_id']}"
             strict = probe["probe_type"] == "reference"
-            handle.write(json.dumps({"item_id": item_id, "judge": "yes-man", "verdict": True, "confidence": 10}) + "\n")
-            handle.write(json.dumps({"item_id": item_id, "judge": "strict", "verdict": strict, "confidence": 9}) + "\n")
+            handle.write(
+                json.dumps(
+                    {"item_id": item_id, "judge": "yes-man", "verdict": True, "confidence": 10}
+                )
+                + "\n"
+            )
+            handle.write(
+                json.dumps(
+                    {"item_id": item_id, "judge": "strict", "verdict": strict, "confidence": 9}
+                )
+                + "\n"
+            )
     args = ["judge-agreement", "--task", "countdown", "--probes", "--n", "10", "--judge",
             f"recorded:{verdicts}", "--bootstrap", "100", "--runs-dir", str(tmp_path / "runs")]  # fmt: skip
     assert main(args) == 0
@@ -140,45 +166,58 @@ def test_countdown_probes_with_recorded_judges(tmp_path, cache, capsys):
         for b in report.breakdowns
         if b.by == "probe_type" and b.judge == "yes-man"
     }
-    assert probe_fpr == {"number_reused": 1.0, "number_left_out": 1.0, "off_by_one": 1.0, "forbidden_operator": 1.0, "reference": None}
+    assert probe_fpr == {
+        "number_reused": 1.0,
+        "number_left_out": 1.0,
+        "off_by_one": 1.0,
+        "forbidden_operator": 1.0,
+        "reference": None,
+    }
 
 
 def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, cache):
-    answers = _subset(tmp_path, 120)
+    answers = _subset(tmp_path, 64)
     base = [sys.executable, "-m", "rlsr_bench.cli", "judge-agreement", "--answers", str(answers),
             "--timeout", "30", "--bootstrap", "200", "--no-report"]  # fmt: skip
-    env = dict(os.environ)
-    # The uninterrupted run, with its own cold cache.
-    env["RLSR_BENCH_CACHE"] = str(cache)
-    done = subprocess.run([*base, "--runs-dir", str(tmp_path / "a")], env=env, capture_output=True, text=True, check=True)
-    reference = _metrics(_run_dir(done.stdout))
-    # The interrupted run, with another cold cache so it is slow enough to kill mid-way.
-    env["RLSR_BENCH_CACHE"] = str(tmp_path / "cache-b")
-    proc = subprocess.Popen([*base, "--runs-dir", str(tmp_path / "b")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # The verdict cache starts cold, so the first run is slow enough to kill mid-way.
+    proc = subprocess.Popen(
+        [*base, "--runs-dir", str(tmp_path / "killed")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, so its verifier workers can be reaped
+    )
     deadline = time.monotonic() + 120
     items_path = None
     while time.monotonic() < deadline and proc.poll() is None:
-        found = list((tmp_path / "b").glob("*/items.jsonl"))
+        found = list((tmp_path / "killed").glob("*/items.jsonl"))
         if found and found[0].read_text(encoding="utf-8").count("\n") >= 1:
             items_path = found[0]
             break
         time.sleep(0.02)
-    assert items_path is not None and proc.poll() is None, "the run finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
+    assert items_path is not None and proc.poll() is None, (
+        "the run finished before it could be killed"
+    )
+    os.kill(proc.pid, signal.SIGKILL)  # kill -9 the command itself, mid-run
     proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # and any worker it left behind
     n_before = len(read_jsonl(items_path))
-    assert 0 < n_before < 120
+    assert 0 < n_before < 64
     # A torn last line (a write cut short) must be ignored, not fail the resume.
     with items_path.open("a", encoding="utf-8") as handle:
         handle.write('{"item_id": "mit-20')
     resumed = subprocess.run(
         [sys.executable, "-m", "rlsr_bench.cli", "judge-agreement", "--resume", str(items_path.parent), "--no-report"],
-        env=env, capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert f"{n_before} items done" in resumed.stderr
     items = read_jsonl(items_path)
-    assert len(items) == 120 and len({i["item_id"] for i in items}) == 120
-    assert _metrics(items_path.parent) == reference
+    assert len(items) == 64 and len({i["item_id"] for i in items}) == 64
+    # An uninterrupted run of the same options (verdicts now cached) gives identical metrics.
+    done = subprocess.run(
+        [*base, "--runs-dir", str(tmp_path / "whole")], capture_output=True, text=True, check=True
+    )
+    assert _metrics(items_path.parent) == _metrics(_run_dir(done.stdout))
 
 
 @pytest.mark.parametrize(
@@ -186,6 +225,7 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, cache):
     [
         (["--task", "countdown"], "nothing to judge"),
         (["--judge", "self"], "needs --policy"),
+        (["--probes"], "the recorded judges never saw the probes"),
         (["--judge", "recorded:/nonexistent.jsonl"], "file not found"),
         (["--prompt", "nope"], "no prompt 'nope'"),
         (["--n", "0"], "--n: expected a positive integer"),
@@ -194,4 +234,18 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, cache):
 )
 def test_bad_options_are_clear_errors(tmp_path, args, message, capsys):
     assert main(["judge-agreement", "--runs-dir", str(tmp_path), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("run_json", "message"),
+    [
+        ('{"command": "judge-agreement"}', "field 'argv'"),
+        ("not json", "run.json: Invalid JSON"),
+        ('{"command": "train", "argv": [], "started": "x"}', "a 'train' run"),
+    ],
+)
+def test_resume_of_a_bad_run_directory_is_a_clear_error(tmp_path, run_json, message, capsys):
+    (tmp_path / "run.json").write_text(run_json, encoding="utf-8")
+    assert main(["judge-agreement", "--resume", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err

@@ -13,11 +13,26 @@ from rlsr_bench.judges import load_judge_prompt, parse_judge_output, verdict_pro
     ("text", "outcome", "confidence", "method"),
     [
         ("All checks pass.\n<JUDGE_SCORE>1</JUDGE_SCORE>", "yes", None, "tag"),
-        ("Wrong target.\n<JUDGE_SCORE>0</JUDGE_SCORE>\n<CONFIDENCE>9</CONFIDENCE>", "no", 9.0, "tag"),
+        (
+            "Wrong target.\n<JUDGE_SCORE>0</JUDGE_SCORE>\n<CONFIDENCE>9</CONFIDENCE>",
+            "no",
+            9.0,
+            "tag",
+        ),
         ("<judge_score> 1 </judge_score>", "yes", None, "tag"),
         # The LAST tag wins (a judge that changes its mind, or echoes the instructions first).
-        ("<JUDGE_SCORE>1</JUDGE_SCORE> or <JUDGE_SCORE>0</JUDGE_SCORE> ... <JUDGE_SCORE>1</JUDGE_SCORE>", "yes", None, "tag"),
-        ("First <JUDGE_SCORE>1</JUDGE_SCORE>, on reflection <JUDGE_SCORE>0</JUDGE_SCORE>", "no", None, "tag"),
+        (
+            "<JUDGE_SCORE>1</JUDGE_SCORE> or <JUDGE_SCORE>0</JUDGE_SCORE> ... <JUDGE_SCORE>1</JUDGE_SCORE>",
+            "yes",
+            None,
+            "tag",
+        ),
+        (
+            "First <JUDGE_SCORE>1</JUDGE_SCORE>, on reflection <JUDGE_SCORE>0</JUDGE_SCORE>",
+            "no",
+            None,
+            "tag",
+        ),
         # Malformed or cut-off last tags are unparsed, never guessed.
         ("<JUDGE_SCORE>0.5</JUDGE_SCORE>", "unparsed", None, None),
         ("<JUDGE_SCORE>yes</JUDGE_SCORE>", "unparsed", None, None),
@@ -55,7 +70,14 @@ def test_parse_judge_output(text, outcome, confidence, method):
 
 @pytest.mark.parametrize(
     ("outcome", "confidence", "probability"),
-    [("yes", 8, 0.8), ("no", 8, 0.2), ("yes", 10, 1.0), ("no", 0, 1.0), ("unparsed", 5, None), ("yes", None, None)],
+    [
+        ("yes", 8, 0.8),
+        ("no", 8, 0.2),
+        ("yes", 10, 1.0),
+        ("no", 0, 1.0),
+        ("unparsed", 5, None),
+        ("yes", None, None),
+    ],
 )
 def test_verdict_probability(outcome, confidence, probability):
     assert verdict_probability(outcome, confidence) == probability
@@ -73,7 +95,9 @@ def test_shipped_prompts_render(task, name):
     # Values are inserted verbatim (never re-rendered as templates) and the format is asked for.
     assert problem in user and response in user
     assert ("REF-42" in user) == (name == "reference_judge")
-    assert "<JUDGE_SCORE>1</JUDGE_SCORE>" in user and "<CONFIDENCE>" in user
+    assert "<JUDGE_SCORE>S</JUDGE_SCORE>" in user and "<CONFIDENCE>C</CONFIDENCE>" in user
+    # An echo of the instructions must not read as a verdict.
+    assert parse_judge_output(user).outcome == "unparsed"
 
 
 def test_reference_judge_needs_a_reference():
@@ -91,9 +115,15 @@ def test_unknown_prompt_and_task_are_config_errors():
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [
-        ("version: 1\ntask: t\nprompts:\n  self_judge:\n    system: s\n    user: u\n    extra: 1\n", "extra"),
+        (
+            "version: 1\ntask: t\nprompts:\n  self_judge:\n    system: s\n    user: u\n    extra: 1\n",
+            "extra",
+        ),
         ("task: t\nprompts: {}\n", "version"),
-        ("version: 1\ntask: t\nprompts:\n  self_judge:\n    system: s\n    user: '{{ problem'\n", "prompts.self_judge.user"),
+        (
+            "version: 1\ntask: t\nprompts:\n  self_judge:\n    system: s\n    user: '{{ problem'\n",
+            "prompts.self_judge.user",
+        ),
         ("version: [1\n", "invalid YAML"),
     ],
 )

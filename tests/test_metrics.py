@@ -74,7 +74,9 @@ HAND = [
 @pytest.mark.parametrize(("counts", "expected"), HAND)
 def test_metrics_match_hand_computed_tables(counts, expected):
     truth, pred = _labels(*counts)
-    assert confusion_counts(truth, pred).model_dump() == dict(zip(("tp", "fp", "fn", "tn"), counts, strict=True))
+    assert confusion_counts(truth, pred).model_dump() == dict(
+        zip(("tp", "fp", "fn", "tn"), counts, strict=True)
+    )
     got = classification_metrics(truth, pred)
     for name, value in expected.items():
         if value is None:
@@ -89,7 +91,9 @@ def test_closed_forms_equal_sklearn(seed):
     n = int(rng.integers(20, 400))
     truth = rng.random(n) < rng.uniform(0.1, 0.9)
     pred = np.where(rng.random(n) < rng.uniform(0.5, 0.95), truth, ~truth)
-    prob = np.where(pred, 1.0, 0.0) * rng.integers(5, 11, n) / 10 + np.where(pred, 0.0, rng.integers(0, 6, n) / 10)
+    prob = np.where(pred, 1.0, 0.0) * rng.integers(5, 11, n) / 10 + np.where(
+        pred, 0.0, rng.integers(0, 6, n) / 10
+    )
     got = classification_metrics(truth, pred, prob)
     assert got["precision"] == pytest.approx(precision_score(truth, pred))
     assert got["recall"] == pytest.approx(recall_score(truth, pred))
@@ -102,7 +106,12 @@ def test_closed_forms_equal_sklearn(seed):
 
 
 def test_vectorised_counts_match_scalar_counts():
-    tp, fp, fn, tn = np.array([40, 0, 9]), np.array([10, 0, 0]), np.array([20, 3, 0]), np.array([30, 7, 1])
+    tp, fp, fn, tn = (
+        np.array([40, 0, 9]),
+        np.array([10, 0, 0]),
+        np.array([20, 3, 0]),
+        np.array([30, 7, 1]),
+    )
     vector = metrics_from_counts(tp, fp, fn, tn)
     for i in range(3):
         scalar = metrics_from_counts(tp[i], fp[i], fn[i], tn[i])

@@ -19,7 +19,9 @@ from rlsr_bench.verifiers.countdown import extract_answer, verify_countdown
 
 
 def _numbers_used(expression: str) -> list[int]:
-    return sorted(n.value for n in ast.walk(ast.parse(expression, mode="eval")) if isinstance(n, ast.Constant))
+    return sorted(
+        n.value for n in ast.walk(ast.parse(expression, mode="eval")) if isinstance(n, ast.Constant)
+    )
 
 
 def test_countdown_probes_cover_every_type_and_carry_the_corruption():
@@ -112,7 +114,11 @@ def test_integral_probe_transformations(problem, answer, expected):
     probes = {p["probe_type"]: p for p in integral_probes([problem], seed=0)}
     for probe_type, latex in answer.items():
         assert probes[probe_type]["response"].endswith(f"<answer>{latex}</answer>"), probe_type
-    assert probes["constant_factor"]["response"].split("<answer>")[1].startswith(("2\\left(", "\\frac{1}{2}\\left("))
+    assert (
+        probes["constant_factor"]["response"]
+        .split("<answer>")[1]
+        .startswith(("2\\left(", "\\frac{1}{2}\\left("))
+    )
     assert not (expected or set()) & set(probes)
     assert set(probes) <= set(INTEGRAL_PROBE_TYPES)
 
@@ -130,11 +136,17 @@ def test_integral_probe_labels_come_from_the_verifier():
     probes = integral_probes(problems, seed=0)
     by_id = {q["id"]: q for q in problems}
     records = [
-        {"problem": by_id[p["problem_id"]]["problem"], "response": p["response"], "answer": by_id[p["problem_id"]]["answer"]}
+        {
+            "problem": by_id[p["problem_id"]]["problem"],
+            "response": p["response"],
+            "answer": by_id[p["problem_id"]]["answer"],
+        }
         for p in probes
     ]
     verdicts = verify_batch("integration", records, timeout=5.0)
-    labels = Counter((p["probe_type"], str(v.outcome)) for p, v in zip(probes, verdicts, strict=True))
+    labels = Counter(
+        (p["probe_type"], str(v.outcome)) for p, v in zip(probes, verdicts, strict=True)
+    )
     n_reference = sum(1 for p in probes if p["probe_type"] == "reference")
     # Official answers verify (bar a few transcription issues); corruptions mostly do not.
     assert labels["reference", "correct"] >= 0.8 * n_reference

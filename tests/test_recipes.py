@@ -45,7 +45,11 @@ def test_shipped_recipe_resolves_to_grpo_config(name: str, tmp_path: Path) -> No
     ("name", "task", "model"),
     [
         ("countdown_qwen2.5-3b", "countdown", "hf:Qwen/Qwen2.5-3B-Instruct"),
-        ("integration_r1-distill-qwen-7b", "integration", "hf:deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"),
+        (
+            "integration_r1-distill-qwen-7b",
+            "integration",
+            "hf:deepseek-ai/DeepSeek-R1-Distill-Qwen-7B",
+        ),
     ],
 )
 def test_paper_scale_recipes(name: str, task: str, model: str, tmp_path: Path) -> None:
@@ -83,12 +87,24 @@ grpo:
     [
         ("version: 1", "version: 2", r"recipe\.yaml:1: field 'version': Input should be 1"),
         ("  kind: self", "  kind: selff", r"recipe\.yaml:5: field 'reward\.kind': Input should be"),
-        ("  kind: self", "  kind: self\n  colour: red", r":6: field 'reward\.colour': unknown field"),
+        (
+            "  kind: self",
+            "  kind: self\n  colour: red",
+            r":6: field 'reward\.colour': unknown field",
+        ),
         ("task: countdown", "task: chess", r":2: field 'task': Input should be 'countdown'"),
         ("model: smollm2\n", "", r"recipe\.yaml: field 'model': Field required"),
-        ("  max_steps: 2", "  max_stepz: 2", r"recipe\.yaml:7: field 'grpo': grpo\.max_stepz is not a GRPOConfig field"),
+        (
+            "  max_steps: 2",
+            "  max_stepz: 2",
+            r"recipe\.yaml:7: field 'grpo': grpo\.max_stepz is not a GRPOConfig field",
+        ),
         ("  max_steps: 2", "  output_dir: x", r"grpo\.output_dir is managed by rlsr-bench"),
-        ("  kind: self", "  kind: judge", r"field 'reward': reward kind 'judge' needs 'judge_model'"),
+        (
+            "  kind: self",
+            "  kind: judge",
+            r"field 'reward': reward kind 'judge' needs 'judge_model'",
+        ),
         ("  kind: self", "  kind: self\n  format_bonus: 3", r"field 'reward\.format_bonus'"),
         ("version: 1", "version: [1", r"recipe\.yaml:\d+: invalid YAML"),
         (GOOD, "- just a list\n", r"expected a mapping of recipe fields"),
@@ -106,7 +122,7 @@ def test_recipe_errors_name_file_line_and_field(
 
 def test_grpo_value_errors_are_config_errors(tmp_path: Path) -> None:
     recipe = apply_overrides(load_recipe("countdown_smollm2_cpu"), {"grpo.num_generations": 3})
-    with pytest.raises(ConfigError, match="field 'grpo'.*divisible by num_generations"):
+    with pytest.raises(ConfigError, match=r"field 'grpo'.*divisible by num_generations"):
         grpo_config(recipe, tmp_path)
 
 
@@ -114,8 +130,14 @@ def test_grpo_value_errors_are_config_errors(tmp_path: Path) -> None:
     ("items", "parsed"),
     [
         (["grpo.learning_rate=1e-5"], {"grpo.learning_rate": 1e-5}),
-        (["reward.kind=verifier", "save_final_model=false"], {"reward.kind": "verifier", "save_final_model": False}),
-        (["reward.judge_model=openai:http://h:8000/v1#m"], {"reward.judge_model": "openai:http://h:8000/v1#m"}),
+        (
+            ["reward.kind=verifier", "save_final_model=false"],
+            {"reward.kind": "verifier", "save_final_model": False},
+        ),
+        (
+            ["reward.judge_model=openai:http://h:8000/v1#m"],
+            {"reward.judge_model": "openai:http://h:8000/v1#m"},
+        ),
         (["description="], {"description": ""}),
     ],
 )
@@ -158,7 +180,10 @@ def _cli(*argv: str) -> argparse.Namespace:
             ["--reward", "judge:openai:http://127.0.0.1:8000/v1#judge"],
             {"reward.kind": "judge", "reward.judge_model": "openai:http://127.0.0.1:8000/v1#judge"},
         ),
-        (["--model", "hf:x/y", "--set", "grpo.max_steps=9", "--max-steps", "3"], {"model": "hf:x/y", "grpo.max_steps": 9}),
+        (
+            ["--model", "hf:x/y", "--set", "grpo.max_steps=9", "--max-steps", "3"],
+            {"model": "hf:x/y", "grpo.max_steps": 9},
+        ),
     ],
 )
 def test_cli_flags_override_recipe_fields(argv: list[str], expected: dict[str, object]) -> None:

@@ -36,7 +36,9 @@ UNSURE = Verdict.undecided("timeout after 5s")
         (None, False, 0.0, None),
     ],
 )
-def test_judge_reward(score: int | None, has_answer: bool, bonus: float, expected: float | None) -> None:
+def test_judge_reward(
+    score: int | None, has_answer: bool, bonus: float, expected: float | None
+) -> None:
     result = judge_reward(score, has_answer=has_answer, format_bonus=bonus)
     assert result == pytest.approx(expected) if expected is not None else result is None
 
@@ -67,7 +69,10 @@ def test_verifier_reward(
     ("completion", "text"),
     [
         ("plain text", "plain text"),
-        ([{"role": "assistant", "content": "<answer> 1 + 2 </answer>"}], "<answer> 1 + 2 </answer>"),
+        (
+            [{"role": "assistant", "content": "<answer> 1 + 2 </answer>"}],
+            "<answer> 1 + 2 </answer>",
+        ),
         ([{"role": "assistant", "content": None}], ""),
     ],
 )
@@ -149,7 +154,12 @@ def test_mean_or_none(values: list[float | None], expected: float | None) -> Non
 
 @pytest.mark.parametrize(
     ("values", "slope"),
-    [([0.0, 1.0], 1.0), ([3.0, 3.0, 3.0], 0.0), ([1.0, 0.5, 0.0], -0.5), ([0.0, 2.0, 1.0, 3.0], 0.8)],
+    [
+        ([0.0, 1.0], 1.0),
+        ([3.0, 3.0, 3.0], 0.0),
+        ([1.0, 0.5, 0.0], -0.5),
+        ([0.0, 2.0, 1.0, 3.0], 0.8),
+    ],
 )
 def test_least_squares_slope(values: list[float], slope: float) -> None:
     assert least_squares_slope(values) == pytest.approx(slope)

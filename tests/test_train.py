@@ -15,7 +15,12 @@ from rlsr_bench.io import read_jsonl
 from rlsr_bench.recipes import AlarmOptions
 from rlsr_bench.train import TaskReward, TrainingMonitor
 
-PUZZLE = {"problem_id": "p1", "problem_text": "Use [3, 5, 7] to make 22.", "numbers": [3, 5, 7], "target": 22}
+PUZZLE = {
+    "problem_id": "p1",
+    "problem_text": "Use [3, 5, 7] to make 22.",
+    "numbers": [3, 5, 7],
+    "target": 22,
+}
 RIGHT = "3 * 5 + 7 = 22 <answer> 3 * 5 + 7 </answer>"
 WRONG = "<answer> 3 + 5 + 7 </answer>"
 SILENT = "I am not sure."
@@ -60,8 +65,13 @@ def test_task_reward_scores_and_logs_both_streams(
     kind: str, bonus: float, expected: list[float | None], tmp_path: Path
 ) -> None:
     judge = _CannedJudge([YES, YES, NO, MUMBLE])
-    reward = TaskReward("countdown", kind, judge=judge, format_bonus=bonus,
-                        completions_path=tmp_path / "completions.jsonl")
+    reward = TaskReward(
+        "countdown",
+        kind,
+        judge=judge,
+        format_bonus=bonus,
+        completions_path=tmp_path / "completions.jsonl",
+    )
     logged: dict[str, float] = {}
     rewards = reward(
         prompts=[[{"role": "user", "content": "q"}]] * 4,
@@ -85,7 +95,12 @@ def test_task_reward_scores_and_logs_both_streams(
         "agreement/tn": 1.0,
     }
     lines = read_jsonl(tmp_path / "completions.jsonl")
-    assert [line["verifier"]["verdict"] for line in lines] == ["correct", "incorrect", "incorrect", "correct"]
+    assert [line["verifier"]["verdict"] for line in lines] == [
+        "correct",
+        "incorrect",
+        "incorrect",
+        "correct",
+    ]
     assert [line["self_verdict"]["verdict"] for line in lines] == ["yes", "yes", "no", "unparsed"]
     assert lines[3]["self_verdict"]["raw"] == MUMBLE
     assert lines[0]["step"] == 1 and lines[0]["problem_id"] == "p1"
@@ -104,17 +119,28 @@ def test_verifier_reward_without_judge_logs_no_self_stream() -> None:
     assert logged == {"verifier_reward_mean": 0.5, "answer_rate": 1.0}
 
 
-@pytest.mark.parametrize(("kind", "judge"), [("self", None), ("judge", None), ("magic", _CannedJudge([]))])
+@pytest.mark.parametrize(
+    ("kind", "judge"), [("self", None), ("judge", None), ("magic", _CannedJudge([]))]
+)
 def test_task_reward_rejects_bad_setups(kind: str, judge: Any) -> None:
     with pytest.raises(ConfigError, match=kind):
         TaskReward("countdown", kind, judge=judge)
 
 
-def _step_logs(self_mean: float | None, verifier_mean: float, counts: tuple[int, int, int, int]) -> dict[str, Any]:
-    logs: dict[str, Any] = {"loss": 0.5, "grad_norm": 1.0, "verifier_reward_mean": verifier_mean, "answer_rate": 1.0}
+def _step_logs(
+    self_mean: float | None, verifier_mean: float, counts: tuple[int, int, int, int]
+) -> dict[str, Any]:
+    logs: dict[str, Any] = {
+        "loss": 0.5,
+        "grad_norm": 1.0,
+        "verifier_reward_mean": verifier_mean,
+        "answer_rate": 1.0,
+    }
     if self_mean is not None:
         logs["self_reward_mean"] = self_mean
-    logs.update({f"agreement/{k}": float(v) for k, v in zip(("tp", "fp", "fn", "tn"), counts, strict=True)})
+    logs.update(
+        {f"agreement/{k}": float(v) for k, v in zip(("tp", "fp", "fn", "tn"), counts, strict=True)}
+    )
     return logs
 
 
@@ -122,14 +148,21 @@ def test_monitor_lines_and_alarm(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     monitor = TrainingMonitor(tmp_path, AlarmOptions(window=3), reward_kind="self")
     series = [(0.2, 0.5), (None, 0.45), (0.4, 0.4), (0.6, 0.3), (0.8, 0.35)]
     with caplog.at_level("WARNING", logger="rlsr_bench.train"):
-        lines = [monitor.step_line(step, _step_logs(s, v, (3, 1, 1, 3))) for step, (s, v) in enumerate(series, 1)]
+        lines = [
+            monitor.step_line(step, _step_logs(s, v, (3, 1, 1, 3)))
+            for step, (s, v) in enumerate(series, 1)
+        ]
     assert [line["reward_hacking_alarm"] for line in lines] == [False, False, False, True, True]
     assert monitor.alarm_steps == [4, 5]
     assert "reward-hacking alarm at step 4" in caplog.text
     first = lines[0]
     assert first["step"] == 1 and first["reward_kind"] == "self"
-    assert (first["judge_precision"], first["judge_recall"], first["judge_fpr"], first["judge_kappa"]) == (
-        0.75, 0.75, 0.25, pytest.approx(0.5))
+    assert (
+        first["judge_precision"],
+        first["judge_recall"],
+        first["judge_fpr"],
+        first["judge_kappa"],
+    ) == (0.75, 0.75, 0.25, pytest.approx(0.5))
     assert lines[1]["self_reward_mean"] is None
     assert first["loss"] == 0.5 and "agreement/tp" not in first  # TRL logs kept, counts folded in
     json.dumps(lines)  # every line is JSON-serialisable
@@ -159,20 +192,26 @@ STEP_KEYS = {
 
 
 def _check_run(run: Path, kind: str) -> list[dict[str, Any]]:
-    assert {"run.json", "recipe.yaml", "metrics.jsonl", "completions.jsonl"} <= {p.name for p in run.iterdir()}
+    assert {"run.json", "recipe.yaml", "metrics.jsonl", "completions.jsonl"} <= {
+        p.name for p in run.iterdir()
+    }
     steps = read_jsonl(run / "metrics.jsonl")
     assert [s["step"] for s in steps] == [1, 2]
     for step in steps:
-        assert STEP_KEYS <= step.keys()
+        assert step.keys() >= STEP_KEYS
         assert step["reward_kind"] == kind
         assert math.isfinite(step["loss"]) and math.isfinite(step["grad_norm"])
         assert 0.0 <= step["verifier_reward_mean"] <= 1.0 and 0.0 <= step["answer_rate"] <= 1.0
         assert step["time_generation_s"] > 0 and step["time_optimizer_s"] > 0
     completions = read_jsonl(run / "completions.jsonl")
     assert len(completions) == 2 * 4
-    assert all(c["verifier"]["verdict"] in {"correct", "incorrect", "undecided"} for c in completions)
+    assert all(
+        c["verifier"]["verdict"] in {"correct", "incorrect", "undecided"} for c in completions
+    )
     info = json.loads((run / "run.json").read_text())
     assert info["finished"] and info["options"]["steps"] == 2 and info["options"]["reward"] == kind
+    assert info["data"] == ["countdown_gen.training_puzzles(n=8, seed=0)"]
+    assert info["models"] == {"policy": "smollm2"}
     return steps
 
 
@@ -208,3 +247,78 @@ def test_train_refuses_to_overwrite_a_run(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="exists; use resume"):
         train(load_recipe("countdown_smollm2_cpu"), run_dir=tmp_path)
+
+
+def test_countdown_dataset_is_conversational_with_verifier_columns() -> None:
+    from rlsr_bench.recipes import apply_overrides, load_recipe
+    from rlsr_bench.train import build_dataset
+
+    dataset = build_dataset(
+        apply_overrides(load_recipe("countdown_smollm2_cpu"), {"data.n_prompts": 5})
+    )
+    assert len(dataset) == 5
+    row = dataset[0]
+    assert [m["role"] for m in row["prompt"]] == ["system", "user"]
+    assert row["problem_text"] == row["prompt"][-1]["content"]
+    assert str(row["target"]) in row["problem_text"] and row["numbers"]
+
+
+@pytest.mark.slow
+def test_integration_reward_trains_on_old_years_and_verifies_in_workers() -> None:
+    from rlsr_bench.recipes import load_recipe
+    from rlsr_bench.train import build_dataset
+
+    dataset = build_dataset(load_recipe("integration_r1-distill-qwen-7b"))
+    assert {row["problem_id"][4:8] for row in dataset} <= {str(y) for y in range(2010, 2023)}
+    rows = dataset.select(range(2)).to_list()
+    columns = {key: [row[key] for row in rows] for key in rows[0] if key != "prompt"}
+    responses = [f"<answer> {rows[0]['answer']} </answer>", "<answer> 42 </answer>"]
+    logged: dict[str, float] = {}
+    rewards = TaskReward("integration", "verifier")(
+        prompts=[row["prompt"] for row in rows],
+        completions=_completions(responses),
+        log_metric=logged.__setitem__,
+        **columns,
+    )
+    assert rewards == [1.0, 0.0]
+    assert logged == {"verifier_reward_mean": 0.5, "answer_rate": 1.0}
+
+
+def test_resume_drops_lines_after_the_last_checkpoint(tmp_path: Path) -> None:
+    from rlsr_bench.io import append_jsonl
+    from rlsr_bench.train import _last_checkpoint, _truncate_after
+
+    for step in (2, 10, 4):
+        (tmp_path / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "final").mkdir()
+    checkpoint = _last_checkpoint(tmp_path)
+    assert checkpoint is not None and checkpoint.name == "checkpoint-10"
+    assert _last_checkpoint(tmp_path / "nowhere") is None
+    path = tmp_path / "metrics.jsonl"
+    append_jsonl(path, [{"step": s} for s in range(1, 14)])
+    with path.open("a") as handle:
+        handle.write('{"step": 14, "los')  # torn by a crash
+    _truncate_after(path, 10)
+    assert [r["step"] for r in read_jsonl(path)] == list(range(1, 11))
+
+
+@pytest.mark.slow
+def test_external_judge_reward_through_a_backend(tmp_path: Path) -> None:
+    from rlsr_bench.train import BackendJudge
+
+    judge = BackendJudge("smollm2", max_new_tokens=16, cache=False)
+    reward = TaskReward(
+        "countdown", "judge", judge=judge, completions_path=tmp_path / "completions.jsonl"
+    )
+    logged: dict[str, float] = {}
+    rewards = reward(
+        prompts=[[]] * 2,
+        completions=_completions([RIGHT, WRONG]),
+        log_metric=logged.__setitem__,
+        **_columns(2),
+    )
+    lines = read_jsonl(tmp_path / "completions.jsonl")
+    for value, line in zip(rewards, lines, strict=True):
+        expected = {"yes": 1.0, "no": 0.0, "unparsed": None}[line["self_verdict"]["verdict"]]
+        assert value == expected and isinstance(line["self_verdict"]["raw"], str)
+    assert logged["verifier_reward_mean"] == 0.5 and "judge_unparsed_rate" in logged

@@ -60,6 +60,12 @@ class CachedBackend:
             raise AttributeError(name)
         return getattr(self.inner, name)
 
+    def close(self) -> None:
+        """Close the wrapped backend (its HTTP pool, ...) if it has anything to close."""
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()
+
     def keys(self, requests: list[ChatRequest]) -> list[str]:
         """Return the cache key of each request (duplicates numbered in order)."""
         seen: Counter[str] = Counter()

@@ -26,18 +26,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import random
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from rlsr_bench import agreement
 from rlsr_bench.cache import DiskCache
-from rlsr_bench.errors import ConfigError, DataError
+from rlsr_bench.errors import ConfigError, DataError, located
 from rlsr_bench.io import append_jsonl, atomic_write_text, iter_jsonl, write_json
 from rlsr_bench.judges import load_judge_prompt, parse_judge_output
 from rlsr_bench.rundir import create_run_dir, new_run_info, utc_now, write_run_info
@@ -113,11 +115,22 @@ def _sample(
 
 
 def _problems(task: str) -> list[dict[str, Any]]:
+    """The problems a live policy answers (integrals only: no series limits)."""
     from rlsr_bench.data import load_countdown_eval, load_qualifiers
 
     if task == "countdown":
         return load_countdown_eval()
     return [q for q in load_qualifiers() if q.get("kind", "integral") == "integral"]
+
+
+@cache
+def _problem_index(task: str) -> Mapping[str, Mapping[str, Any]]:
+    """Every problem of a task by id (read-only)."""
+    from rlsr_bench.data import load_countdown_eval, qualifiers_by_id
+
+    if task == "countdown":
+        return {str(p["id"]): p for p in load_countdown_eval()}
+    return qualifiers_by_id()
 
 
 def _candidates(opts: argparse.Namespace) -> list[dict[str, Any]]:
@@ -174,13 +187,18 @@ class _Judges:
             else:
                 self.models[spec] = spec
         self.policy_spec = opts.policy
+        self.batch_size = opts.batch_size
         self._backends: dict[str, Any] = {}
 
     def backend(self, spec: str) -> Any:
+        """The (disk-cached) backend of a model spec, built once and shared by policy and judge."""
         if spec not in self._backends:
             from rlsr_bench.backends import get_backend
+            from rlsr_bench.models import parse_model_spec
 
-            self._backends[spec] = get_backend(spec)
+            local = parse_model_spec(spec).kind not in ("openai", "vllm")
+            options = {"batch_size": self.batch_size} if local else {}
+            self._backends[spec] = get_backend(spec, **options)
         return self._backends[spec]
 
     def close(self) -> None:
@@ -199,7 +217,7 @@ def _answer(items: list[dict[str, Any]], judges: _Judges, opts: argparse.Namespa
     params = SamplingParams(
         max_new_tokens=opts.max_new_tokens, temperature=opts.temperature, seed=opts.seed
     )
-    problems = {str(p["id"]): p for p in _problems(opts.task)}
+    problems = _problem_index(opts.task)
     requests = [
         ChatRequest(task_messages(opts.task, problems[i["problem_id"]]), params) for i in todo
     ]
@@ -258,11 +276,7 @@ class _Writer:
 def _verify_and_write(
     items: list[dict[str, Any]], opts: argparse.Namespace, cache: DiskCache, writer: _Writer
 ) -> None:
-    problems = {str(p["id"]): p for p in _problems(opts.task)} if opts.task == "countdown" else None
-    if problems is None:
-        from rlsr_bench.data import qualifiers_by_id
-
-        problems = qualifiers_by_id()
+    problems = _problem_index(opts.task)
     records = [
         agreement.verifier_record(opts.task, problems[item["problem_id"]], item["response"])
         for item in items
@@ -297,18 +311,27 @@ def _load_finished(items_path: Path, order: Mapping[str, int]) -> dict[str, dict
     return done
 
 
+def _stored_run(run_dir: Path) -> RunInfo:
+    """The run.json of a run directory to resume, or a located error."""
+    run_json = run_dir / "run.json"
+    try:
+        info = RunInfo.model_validate_json(run_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"--resume {run_dir}: no run.json there (not a run directory?)") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise DataError(located(run_json, None, field, first["msg"])) from None
+    if info.command != "judge-agreement":
+        raise ConfigError(f"--resume {run_dir}: a '{info.command}' run, not judge-agreement")
+    return info
+
+
 def _options_for(args: argparse.Namespace) -> argparse.Namespace:
+    """The run's options: the command line, or those stored in run.json when resuming."""
     if args.resume is None:
         return args
-    run_json = args.resume / "run.json"
-    try:
-        stored = json.loads(run_json.read_text(encoding="utf-8"))["options"]
-    except FileNotFoundError:
-        raise ConfigError(
-            f"--resume {args.resume}: no run.json there (not a run directory?)"
-        ) from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DataError(f"{run_json}: field 'options': unreadable ({exc})") from None
+    stored = _stored_run(args.resume).options
     opts = argparse.Namespace(**vars(args))
     for key in _RUN_OPTIONS:
         if key in stored:
@@ -337,12 +360,15 @@ def run(args: argparse.Namespace) -> int:
     _validate(opts)
     candidates = _candidates(opts)
     judges = _Judges(opts)
-    if judges.models and any(c["response"] is None for c in candidates) and opts.policy is None:
-        raise ConfigError("live answers need --policy")
+    if opts.probes and not (judges.models or judges.recorded):
+        raise ConfigError(
+            "--probes: the recorded judges never saw the probes; give a judge: --judge SPEC, "
+            "--policy SPEC (self-judging) or --judge recorded:FILE"
+        )
     order = {item["item_id"]: i for i, item in enumerate(candidates)}
     if args.resume is not None:
         run_dir = Path(args.resume)
-        info = RunInfo.model_validate_json((run_dir / "run.json").read_text(encoding="utf-8"))
+        info = _stored_run(run_dir)
     else:
         run_dir = create_run_dir("judge-agreement", args.runs_dir)
         options = {key: getattr(opts, key) for key in _RUN_OPTIONS}

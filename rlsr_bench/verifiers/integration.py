@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 VERSION = "1"
 
 _DPS = 30
+_DPS_HIGH = 50
 _N_POINTS = 48
 _MIN_RUN = 4
 _DERIV_RTOL = mpmath.mpf("1e-8")
@@ -64,12 +65,16 @@ _MAX_RESPONSE_CHARS = 100_000
 
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
 _MATH_BLOCK = re.compile(
-    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$([^$]+?)\$", re.S
+    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$([^$]+?)\$"
+    r"|\\begin\{(?:align|aligned|equation|gather|eqnarray|multline)\*?\}(.+?)"
+    r"\\end\{(?:align|aligned|equation|gather|eqnarray|multline)\*?\}"
+    r"|```(?:latex|tex)?\s*\n(.+?)```",
+    re.S,
 )
 _CONSTANT = re.compile(
     r"\s*\+\s*(?:\\(?:text|mathrm|mathit)\s*\{\s*[Cc]\s*\}|[Cc](?:_\{?\d+\}?)?)\s*[.,;]?\s*$"
 )
-_TRIVIAL_BLOCK = re.compile(r"^\s*(?:[Cc]|x|[Cc]\s*\\in.*|[a-z]\s*[<>=].*|\\int.*)\s*$", re.S)
+_TRIVIAL_BLOCK = re.compile(r"^\s*(?:[Cc]|[Cc]\s*\\in.*|[a-z]\s*[<>=].*|\\int.*)\s*$", re.S)
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{4,}")
 
 
@@ -111,13 +116,22 @@ def _top_level_split(text: str, sep: str) -> list[str]:
 
 
 def _clean_answer(text: str) -> str | None:
-    text = text.strip().strip("$").strip()
+    lines = [line for line in re.split(r"\\\\(?:\[[^\]]*\])?", text) if line.strip()]
+    # A multi-line display: the last line holding "=" and its continuation lines.
+    last_eq = max((i for i, line in enumerate(lines) if "=" in line), default=len(lines) - 1)
+    text = " ".join(lines[last_eq:]) if lines else text
+    text = re.sub(r"\\(?:tag|label)\{[^{}]*\}|\\(?:nonumber|notag)\b", "", text)
+    text = text.replace("&", " ").strip().strip("$").strip()
     text = _top_level_split(text, "\\approx")[0]
     text = _top_level_split(text, "\\simeq")[0]
     sides = _top_level_split(text, "=")
     if len(sides) > 1:
         text = sides[-1]
-    text = re.sub(r"\\(?:quad|qquad)\b.*$", "", text, flags=re.S)  # "... \quad (x > 0)"
+    # "... \quad (x > 0)" / "\quad \text{for } x>0" are side conditions; "\quad + F" is layout.
+    text = re.sub(
+        r"\\q?quad\s*(?:\(|\\text|\\mathrm|for\b|where\b|[a-z]\s*[<>]).*$", "", text, flags=re.S
+    )
+    text = re.sub(r"\\q?quad\b", " ", text)
     text = _CONSTANT.sub("", text).strip().rstrip(".,;").strip()
     return text or None
 
@@ -177,15 +191,58 @@ def split_reference(answer: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 _ALLOWED = (
-    sympy.Add, sympy.Mul, sympy.Pow, sympy.Symbol, sympy.Number, sympy.NumberSymbol,
-    sympy.exp, sympy.log, sympy.Abs, sympy.sign, RealPow, sympy.floor, sympy.ceiling,
-    sympy.binomial, sympy.factorial, sympy.core.numbers.ImaginaryUnit, sympy.Max, sympy.Min,
-    sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc,
-    sympy.asin, sympy.acos, sympy.atan, sympy.acot, sympy.asec, sympy.acsc,
-    sympy.sinh, sympy.cosh, sympy.tanh, sympy.coth, sympy.sech, sympy.csch,
-    sympy.asinh, sympy.acosh, sympy.atanh, sympy.acoth, sympy.asech, sympy.acsch,
-    sympy.erf, sympy.erfi, sympy.gamma, sympy.Ei, sympy.li, sympy.Si, sympy.Ci,
-    sympy.polylog, sympy.zeta, sympy.LambertW,
+    sympy.Add,
+    sympy.Mul,
+    sympy.Pow,
+    sympy.Symbol,
+    sympy.Number,
+    sympy.NumberSymbol,
+    sympy.exp,
+    sympy.log,
+    sympy.Abs,
+    sympy.sign,
+    RealPow,
+    sympy.floor,
+    sympy.ceiling,
+    sympy.binomial,
+    sympy.factorial,
+    sympy.core.numbers.ImaginaryUnit,
+    sympy.Max,
+    sympy.Min,
+    sympy.sin,
+    sympy.cos,
+    sympy.tan,
+    sympy.cot,
+    sympy.sec,
+    sympy.csc,
+    sympy.asin,
+    sympy.acos,
+    sympy.atan,
+    sympy.acot,
+    sympy.asec,
+    sympy.acsc,
+    sympy.sinh,
+    sympy.cosh,
+    sympy.tanh,
+    sympy.coth,
+    sympy.sech,
+    sympy.csch,
+    sympy.asinh,
+    sympy.acosh,
+    sympy.atanh,
+    sympy.acoth,
+    sympy.asech,
+    sympy.acsch,
+    sympy.erf,
+    sympy.erfi,
+    sympy.gamma,
+    sympy.Ei,
+    sympy.li,
+    sympy.Si,
+    sympy.Ci,
+    sympy.polylog,
+    sympy.zeta,
+    sympy.LambertW,
 )
 _OPAQUE = (sympy.Sum, sympy.Product, sympy.Limit, sympy.floor, sympy.ceiling, sympy.Integral)
 _MODULES = [{"RealPow": mp_realpow}, "mpmath"]
@@ -224,6 +281,20 @@ def _evaluate(fn: Callable, x: object) -> mpmath.mpc | None:
     return value
 
 
+def _evaluate_with_noise(fn: Callable, x: object) -> tuple[object | None, object]:
+    """Evaluate at 50 digits; also return |value(30 digits) - value(50 digits)|."""
+    with mpmath.workdps(_DPS_HIGH):
+        high = _evaluate(fn, mpmath.mpf(x))
+    if high is None:
+        return None, 0
+    with mpmath.workdps(_DPS):
+        low = _evaluate(fn, mpmath.mpf(x))
+    if low is None:
+        return None, 0
+    with mpmath.workdps(_DPS_HIGH):
+        return high, abs(high - low)
+
+
 def _is_real(z: object) -> bool:
     if isinstance(z, mpmath.mpc):
         return abs(z.imag) <= mpmath.mpf("1e-20") * max(1, abs(z.real))
@@ -256,6 +327,8 @@ def _exact_decimals(expr: sympy.Basic) -> sympy.Basic:
 
 def _value(expr: sympy.Basic) -> mpmath.mpc | None:
     """The numeric value of a constant expression at 30 digits (None if undefined)."""
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return None
     dummy = sympy.Symbol("x", real=True)
     with mpmath.workdps(_DPS):
         return _evaluate(_compile(expr, dummy), mpmath.mpf(0))
@@ -345,10 +418,16 @@ def _build_problem(problem: str) -> _Problem:
     if not isinstance(parsed, sympy.Integral) or len(parsed.limits) != 1:
         return _Problem("opaque", reason="the problem is not a single integral")
     limit = parsed.limits[0]
-    var, integrand = limit[0], parsed.function
+    var = sympy.Symbol(limit[0].name, real=True)  # a bound variable was not made real
+    integrand = parsed.function.xreplace({limit[0]: var})
     if any(isinstance(n, _OPAQUE) for n in sympy.preorder_traversal(integrand)):
-        kinds = sorted({type(n).__name__.lower() for n in sympy.preorder_traversal(integrand)
-                        if isinstance(n, _OPAQUE)})
+        kinds = sorted(
+            {
+                type(n).__name__.lower()
+                for n in sympy.preorder_traversal(integrand)
+                if isinstance(n, _OPAQUE)
+            }
+        )
         return _Problem("opaque", reason=f"the integrand contains {', '.join(kinds)}")
     bad = _unsupported(integrand)
     if bad:
@@ -401,22 +480,27 @@ def _check_antiderivative(
     big_f, d_f = _compile(cand, var), _compile(deriv, var)
     statuses: list[tuple[object, bool]] = []  # (x, agrees) at counted points
     complex_pts: list[bool] = []
-    with mpmath.workdps(_DPS):
-        for x in points:
-            fx = _evaluate(f, x)
-            if fx is None:
-                continue
-            dx = _evaluate(d_f, x)
-            if dx is None:
-                continue
-            agree = _close(dx, fx, _DERIV_RTOL)
+    for x in points:
+        # Each side at 30 and 50 digits: the difference bounds its rounding noise, so values
+        # that cancel to ~0 compare as equal and tiny-but-different values (x(1-x)^2014 near
+        # x = 0.5) do not.
+        fx, f_noise = _evaluate_with_noise(f, x)
+        if fx is None:
+            continue
+        dx, d_noise = _evaluate_with_noise(d_f, x)
+        if dx is None:
+            continue
+        with mpmath.workdps(_DPS_HIGH):
+            tol = _DERIV_RTOL * max(abs(fx), abs(dx)) + 100 * (f_noise + d_noise)
+            agree = abs(dx - fx) <= tol
+        with mpmath.workdps(_DPS):
             complex_pts.append(agree)
             if not _is_real(fx) or not _is_real(dx):
                 continue
             fv = _evaluate(big_f, x)
             if fv is None or not _is_real(fv):
                 continue
-            statuses.append((x, agree))
+        statuses.append((x, agree))
     if len(statuses) >= _MIN_RUN:
         if all(a for _, a in statuses):
             return Outcome.CORRECT, f"F' = f at all {len(statuses)} real sample points"
@@ -439,7 +523,7 @@ def _check_antiderivative(
     try:
         if sympy.simplify(deriv - f_expr) == 0:
             return Outcome.CORRECT, "F' - f simplifies to 0"
-    except Exception:  # noqa: BLE001 - simplify can fail in many ways; fall through
+    except Exception:
         pass
     if len(complex_pts) >= _MIN_RUN:
         return Outcome.INCORRECT, "F' != f at complex-valued sample points"
@@ -522,7 +606,9 @@ def _check_definite(cand, latex: str, info: _Problem | None, refs: list) -> Verd
             if ref_vals:
                 return Verdict.incorrect(
                     f"{mpmath.nstr(_re(value), 10)} differs from the reference "
-                    f"{mpmath.nstr(_re(ref_vals[0]), 10)}", latex)
+                    f"{mpmath.nstr(_re(ref_vals[0]), 10)}",
+                    latex,
+                )
             return Verdict.undecided("no reference value to compare with", latex)
     quad, err, why = _quadrature(info)
     with mpmath.workdps(_DPS):
@@ -530,13 +616,17 @@ def _check_definite(cand, latex: str, info: _Problem | None, refs: list) -> Verd
             if ref_vals:
                 return Verdict.incorrect(
                     f"{mpmath.nstr(_re(value), 10)} differs from the reference "
-                    f"{mpmath.nstr(_re(ref_vals[0]), 10)}", latex)
+                    f"{mpmath.nstr(_re(ref_vals[0]), 10)}",
+                    latex,
+                )
             return Verdict.undecided(why, latex)
         ref_agrees = any(_close_rel(r, quad, _QUAD_RTOL, err * 10) for r in ref_vals)
         if ref_agrees:
             return Verdict.incorrect(
                 f"{mpmath.nstr(_re(value), 10)} differs from the reference answer "
-                f"(quadrature {mpmath.nstr(_re(quad), 10)})", latex)
+                f"(quadrature {mpmath.nstr(_re(quad), 10)})",
+                latex,
+            )
         if has_dec:
             ok = abs(value - quad) <= max(10 * err, mpmath.mpf("1e-15") * abs(quad))
         else:
@@ -547,10 +637,13 @@ def _check_definite(cand, latex: str, info: _Problem | None, refs: list) -> Verd
         if why == "infinite range":
             return Verdict.undecided(
                 f"{mpmath.nstr(_re(value), 10)} != quadrature {mpmath.nstr(_re(quad), 10)} over "
-                "an infinite range (quadrature can miss a distant peak)", latex)
+                "an infinite range (quadrature can miss a distant peak)",
+                latex,
+            )
         if abs(value - quad) > 100 * err:
             return Verdict.incorrect(
-                f"{mpmath.nstr(_re(value), 10)} != quadrature {mpmath.nstr(_re(quad), 10)}", latex)
+                f"{mpmath.nstr(_re(value), 10)} != quadrature {mpmath.nstr(_re(quad), 10)}", latex
+            )
         return Verdict.undecided("quadrature too inaccurate to decide", latex)
 
 
@@ -560,6 +653,10 @@ def check_integral(problem: str, response: str, answer: str | None = None) -> Ve
     >>> check_integral(r"\\int 2x \\, dx", r"<answer>x^2 + C</answer>").outcome
     <Outcome.CORRECT: 'correct'>
     """
+    if len(response) > _MAX_RESPONSE_CHARS:
+        return Verdict.undecided(
+            f"response too long ({len(response)} > {_MAX_RESPONSE_CHARS} chars)"
+        )
     latex = extract_answer(response)
     if latex is None:
         return Verdict.incorrect("no answer")
@@ -576,30 +673,84 @@ def check_integral(problem: str, response: str, answer: str | None = None) -> Ve
     return _check_one(info, latex, answer)
 
 
-def _check_one(info: _Problem, latex: str, answer: str | None) -> Verdict:
+_EVAL_BAR = re.compile(
+    r"(?:\\right\s*[\].|]|\]|\\[bB]igg?[lr]?\s*\||\\right\s*\\vert|\|)\s*"
+    r"_\s*(\{[^{}]*\}|[^{}\s])\s*\^\s*(\{[^{}]*\}|[^{}\s])\s*$"
+)
+
+
+def _split_evaluation(latex: str) -> tuple[str, str, str] | None:
+    r"""Read ``c\left[F\right]_a^b`` / ``F\Big|_a^b`` as (c*F, a, b); None if not that form."""
+    m = _EVAL_BAR.search(latex)
+    if not m:
+        return None
+    body = latex[: m.start()].strip()
+    lower, upper = (g[1:-1] if g.startswith("{") else g for g in (m.group(1), m.group(2)))
+    closer = latex[m.start() : m.end()].lstrip()
+    if closer.startswith(("]", "\\right]", "\\right ]")):
+        start = body.rfind("[")
+        if start < 0:
+            return None
+        if body[max(0, start - 5) : start] == "\\left":
+            start -= 5
+        coeff, inner = body[:start], body[start:].removeprefix("\\left[").removeprefix("[")
+        if re.search(r"(?<!^)[+-]", coeff.strip()) or "]" in inner:
+            return None  # "A + [F]_a^b" or several brackets: not a single evaluation
+        body = f"{coeff} \\left({inner}\\right)"
+    else:
+        body = re.sub(r"^\\left\s*\.", "", body)
+    return body, lower, upper
+
+
+def _check_evaluation(info: _Problem, latex: str, answer: str | None) -> Verdict | None:
+    """Verify an answer left as ``[F(x)]_a^b`` by computing F(b) - F(a)."""
+    split = _split_evaluation(latex)
+    if split is None:
+        return None
+    body, lower, upper = split
+    var = info.var if info.var is not None else sympy.Symbol("x", real=True)
+    antideriv = _prepare_candidate(body, var)
+    if isinstance(antideriv, Verdict):
+        return antideriv
+    bounds = [_parse_cached(b) for b in (lower, upper)]
+    if any(isinstance(b, LatexError) for b in bounds) or any(b.free_symbols for b in bounds):
+        return Verdict.undecided("cannot read the evaluation limits", latex)
+    value = antideriv.subs(var, bounds[1]) - antideriv.subs(var, bounds[0])
+    if value.has(sympy.zoo, sympy.nan):
+        return Verdict.undecided("F(b) - F(a) is undefined at an evaluation limit", latex)
+    return _check_one(info, latex, answer, value=value)
+
+
+def _check_one(
+    info: _Problem, latex: str, answer: str | None, value: sympy.Basic | None = None
+) -> Verdict:
+    if value is None:
+        evaluated = _check_evaluation(info, latex, answer)
+        if evaluated is not None:
+            return evaluated
     if info.kind == "opaque":
-        return _check_by_reference(info, latex, answer)
-    cand = _prepare_candidate(latex, info.var)
+        return _check_by_reference(info, latex, answer, value)
+    cand = _prepare_candidate(latex, info.var) if value is None else value
     if isinstance(cand, Verdict):
         return cand
     if info.kind == "definite":
         if info.var in cand.free_symbols:
             return Verdict.incorrect(f"a definite integral's answer depends on {info.var}", latex)
         return _check_definite(cand, latex, info, _reference_exprs(answer, None))
-    outcome, reason = _check_antiderivative(
-        cand, info.integrand, info.f(), info.var, info.points
-    )
+    outcome, reason = _check_antiderivative(cand, info.integrand, info.f(), info.var, info.points)
     return Verdict(outcome, reason, latex)
 
 
-def _check_by_reference(info: _Problem, latex: str, answer: str | None) -> Verdict:
+def _check_by_reference(
+    info: _Problem, latex: str, answer: str | None, value: sympy.Basic | None = None
+) -> Verdict:
     if not answer:
         return Verdict.undecided(f"{info.reason}; no reference answer to compare with", latex)
     var = sympy.Symbol("x", real=True)
     refs = _reference_exprs(answer, var)
     if not refs:
         return Verdict.undecided(f"{info.reason}; the reference answer cannot be parsed", latex)
-    cand = _prepare_candidate(latex, var)
+    cand = _prepare_candidate(latex, var) if value is None else value
     if isinstance(cand, Verdict):
         return cand
     if all(var not in r.free_symbols for r in refs):
@@ -609,7 +760,10 @@ def _check_by_reference(info: _Problem, latex: str, answer: str | None) -> Verdi
         return Verdict(verdict.outcome, f"{verdict.reason} ({info.reason})", latex)
     ref = next(r for r in refs if var in r.free_symbols)
     outcome, reason = _check_antiderivative(
-        cand, sympy.diff(ref, var), _compile(sympy.diff(ref, var), var), var,
+        cand,
+        sympy.diff(ref, var),
+        _compile(sympy.diff(ref, var), var),
+        var,
         _sample_points(zlib.crc32(answer.encode())),
     )
     reason = reason.replace("f ", "(reference)' ").replace("= f", "= (reference)'")
@@ -631,5 +785,6 @@ def verify_integral(
     """
     from rlsr_bench.verifiers.pool import shared_pool
 
-    return shared_pool().run("integration", {"problem": problem, "response": response,
-                                             "answer": answer}, timeout=timeout)
+    return shared_pool().run(
+        "integration", {"problem": problem, "response": response, "answer": answer}, timeout=timeout
+    )

@@ -12,6 +12,7 @@ reused (11 responses share each Integration Bee problem).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -46,7 +47,7 @@ def _run_item(task: str, record: Mapping[str, Any]) -> Verdict:
         elif action == "crash":
             os._exit(3)
         elif action == "allocate":
-            _hog = bytearray(int(record["bytes"]))  # noqa: F841 - the allocation is the test
+            _hog = bytearray(int(record["bytes"]))
         return Verdict.correct(f"selftest {action}")
     from rlsr_bench.verifiers.countdown import verify_countdown
 
@@ -80,7 +81,7 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             verdict = Verdict.undecided("out of memory")
         except RecursionError:
             verdict = Verdict.undecided("expression nested too deeply (recursion limit)")
-        except Exception as exc:  # noqa: BLE001 - any failure is a verdict, never a crash
+        except Exception as exc:
             verdict = Verdict.undecided(f"verifier error: {type(exc).__name__}: {exc}"[:300])
         try:
             conn.send((index, str(verdict.outcome), verdict.reason, verdict.extracted))
@@ -109,12 +110,13 @@ class _Worker:
         self.proc.start()
         child.close()
         self.item: int | None = None
-        self.deadline = 0.0
+        self.sent = self.deadline = 0.0
         self.queue: deque[int] = deque()
 
     def send(self, index: int, task: str, record: Mapping[str, Any], timeout: float) -> None:
         self.item = index
-        self.deadline = time.monotonic() + timeout
+        self.sent = time.monotonic()
+        self.deadline = self.sent + timeout
         self.conn.send((index, task, dict(record)))
 
     def kill(self) -> int | None:
@@ -125,10 +127,8 @@ class _Worker:
         return self.proc.exitcode
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.conn.send(None)
-        except (OSError, ValueError):
-            pass
         self.proc.join(1)
         if self.proc.is_alive():
             self.proc.kill()
@@ -144,12 +144,15 @@ class WorkerPool:
     <Outcome.CORRECT: 'correct'>
     """
 
-    def __init__(self, workers: int | None = None, *, memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
+    def __init__(
+        self, workers: int | None = None, *, memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+    ):
         self.size = max(1, workers or os.cpu_count() or 1)
         self.memory_limit = memory_limit
         self._ctx = _context()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
+        self.latencies: list[float] = []  # seconds per item of the last ``map``, in index order
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -192,12 +195,17 @@ class WorkerPool:
 
     def _map(self, task, records, timeout, on_result, key) -> list[Verdict]:
         results: list[Verdict | None] = [None] * len(records)
+        self.latencies = [0.0] * len(records)
         if not records:
             return []
         groups: dict[object, list[int]] = {}
         for i, record in enumerate(records):
             groups.setdefault(key(record) if key else i, []).append(i)
         pending: deque[list[int]] = deque(sorted(groups.values(), key=len, reverse=True))
+        for worker in list(self._workers):  # an aborted map left this one busy: start afresh
+            if worker.item is not None:
+                worker.kill()
+                self._replace(worker)
         self._ensure(len(records))
         for worker in self._workers:
             worker.queue.clear()
@@ -242,6 +250,7 @@ class WorkerPool:
                 if worker.conn not in ready:
                     continue
                 index = worker.item
+                self.latencies[index] = time.monotonic() - worker.sent
                 try:
                     _, outcome, reason, extracted = worker.conn.recv()
                     worker.item = None
@@ -254,6 +263,7 @@ class WorkerPool:
             for worker in list(self._workers):
                 if worker.item is not None and now >= worker.deadline:
                     index = worker.item
+                    self.latencies[index] = now - worker.sent
                     worker.kill()
                     self._replace(worker)
                     finish(index, Verdict.undecided(f"timeout after {timeout:g}s"))
@@ -350,7 +360,18 @@ def verify_batch(
     n_workers = max(1, workers or os.cpu_count() or 1)
     if task == "countdown":
         return _verify_countdown_batch(records, n_workers, on_result)
-    with WorkerPool(min(n_workers, max(1, len(records)))) as pool:
-        return pool.map(
-            task, records, timeout=timeout, on_result=on_result, key=lambda r: r["problem"]
-        )
+    # Pools are kept per size and reused across calls (training steps, resumed runs): their
+    # workers keep the parsed problems and quadratures cached.
+    pool = _batch_pool(min(n_workers, max(1, len(records))))
+    return pool.map(task, records, timeout=timeout, on_result=on_result, key=lambda r: r["problem"])
+
+
+_BATCH_POOLS: dict[int, WorkerPool] = {}
+
+
+def _batch_pool(size: int) -> WorkerPool:
+    with _SHARED_LOCK:
+        if size not in _BATCH_POOLS:
+            _BATCH_POOLS[size] = WorkerPool(size)
+            atexit.register(_BATCH_POOLS[size].close)
+        return _BATCH_POOLS[size]

@@ -49,8 +49,10 @@ def _same(a: sympy.Basic, b: sympy.Basic) -> bool:
         (r"2x\sin x", 2 * x * sympy.sin(x)),
         (r"1 / 2 x^{2}", x**2 / 2),  # 2010-2012 answer keys
         (r"-1 / 2 \log \left(2 e^{-x}+1\right)", -sympy.log(2 * sympy.exp(-x) + 1) / 2),
-        (r"\sin ^{4} x \cos ^{4} x(\cos x+\sin x)", sympy.sin(x) ** 4 * sympy.cos(x) ** 4
-         * (sympy.cos(x) + sympy.sin(x))),
+        (
+            r"\sin ^{4} x \cos ^{4} x(\cos x+\sin x)",
+            sympy.sin(x) ** 4 * sympy.cos(x) ** 4 * (sympy.cos(x) + sympy.sin(x)),
+        ),
         (r"\cos x \cdot \cos \sin x", sympy.cos(x) * sympy.cos(sympy.sin(x))),
         (r"\frac{\log x \cdot \log (\log x)}{x}", sympy.log(x) * sympy.log(sympy.log(x)) / x),
         (r"\sin x^2", sympy.sin(x**2)),

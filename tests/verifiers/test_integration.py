@@ -1,0 +1,253 @@
+"""Integration verifier: extraction, each rule of the issue, safety, killable API."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rlsr_bench.verdict import Outcome
+from rlsr_bench.verifiers.integration import (
+    VERSION,
+    check_integral,
+    extract_answer,
+    split_reference,
+    verify_integral,
+)
+
+C, X, U = Outcome.CORRECT, Outcome.INCORRECT, Outcome.UNDECIDED  # X: incorrect
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("<answer>x^2</answer>", "x^2"),
+        ("<answer>1</answer> then <answer>x^2 + C</answer>", "x^2"),
+        (r"so \boxed{\frac{1}{2}}", r"\frac{1}{2}"),
+        (r"\boxed{\frac{\sqrt{\pi}}{2}} and \boxed{e^{x} + c}", "e^{x}"),
+        (r"<answer>\boxed{\ln|x|+C}</answer>", r"\ln|x|"),
+        # recorded responses: prose with LaTeX in $..$, \[..\], $$..$$, \(..\)
+        ("Here's the solution to the integral in LaTeX format:\n\n$\\frac{1}{8}$", r"\frac{1}{8}"),
+        (
+            "\\[\n\\int(2 \\log x+1) e^{(\\log x)^{2}} d x = e^{(\\log x)^{2}} + C\n\\]",
+            r"e^{(\log x)^{2}}",
+        ),
+        (
+            "The solution in LaTeX format is:\n\n$$\\int \\frac{\\log(\\log(x))}{x \\log(x)} \\, dx = "
+            "\\log(\\log(x)) + C$$",
+            r"\log(\log(x))",
+        ),
+        (
+            "For \\( \\int_{0}^{1} \\sin (\\cos^{-1}(x)) \\, dx \\) it is:\n\n\\[\n\\frac{\\sqrt{2}}{2}\n\\]",
+            r"\frac{\sqrt{2}}{2}",
+        ),
+        ("is \\[ \\ln |x-1| + C \\] where \\( C \\) is the constant of integration.", r"\ln |x-1|"),
+        ("\\ln\\left|2x^2 + 2x + 1\\right| + C", r"\ln\left|2x^2 + 2x + 1\right|"),
+        (
+            "\\begin{align*}\n\\int_0^1 f\\,dx &= \\left[ g \\right]_0^1 \\\\\n&= \\frac{\\pi}{4}\n\\end{align*}",
+            r"\frac{\pi}{4}",
+        ),
+        (r"$\int_0^1 x^2\,dx = \frac{1}{3} \approx 0.333$", r"\frac{1}{3}"),
+        ("I cannot solve this integral without a computer algebra system.", None),
+        ("", None),
+        ("<answer>  </answer>", None),
+    ],
+)
+def test_extract_answer(response: str, expected: str | None) -> None:
+    assert extract_answer(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "forms"),
+    [
+        (
+            r"2 \tan ^{-1} \sqrt{e^{x}-1}$ or $-2 \sin ^{-1} e^{-x / 2}",
+            [r"2 \tan ^{-1} \sqrt{e^{x}-1}", r"-2 \sin ^{-1} e^{-x / 2}"],
+        ),
+        (r"\log 8=3 \log 2", [r"\log 8", r"3 \log 2"]),
+        (r"\frac{x^{2}}{2}+x+C", [r"\frac{x^{2}}{2}+x"]),
+    ],
+)
+def test_split_reference(answer: str, forms: list[str]) -> None:
+    assert [f.strip() for f in split_reference(answer)] == forms
+
+
+INDEFINITE = [
+    # (problem, response, reference, outcome, reason fragment)
+    (r"\int 2x \, dx", "<answer>x^2 + C</answer>", None, C, "all"),
+    (r"\int 2x \, dx", "<answer>x^2 + 7</answer>", None, C, "all"),  # any constant
+    (r"\int 2x \, dx", "<answer>x^3</answer>", None, X, "F' != f"),
+    (r"\int \frac{dx}{x}", r"<answer>\ln|x|</answer>", None, C, "all"),
+    (r"\int \frac{dx}{x}", r"<answer>\ln x</answer>", None, C, "all"),  # real only on x > 0
+    (r"\int \frac{dx}{x}", r"<answer>\ln(2x)</answer>", None, C, ""),
+    (r"\int \frac{dx}{x}", r"<answer>\log x</answer>", None, C, ""),  # \log is natural
+    (r"\int \frac{1}{1+x^2} dx", r"<answer>\tan^{-1} x</answer>", None, C, "all"),
+    (r"\int \operatorname{sech}(x) dx", r"<answer>2 \arctan(e^{x})</answer>", None, C, "all"),
+    (r"\int \sec x dx", r"<answer>\operatorname{sech}^{-1} \cos x</answer>", None, C, "interval"),
+    (r"\int \frac{x+\sqrt{x}}{1+\sqrt{x}}\,dx", r"<answer>\tfrac23 x^{3/2}</answer>", None, C, ""),
+    (
+        r"\int \sqrt[3]{3\sin(x)-\sin(3x)}\,dx",
+        r"<answer>-\sqrt[3]{4}\cos(x)</answer>",
+        None,
+        C,
+        "all",
+    ),  # real cube root on negative values
+    (r"\int \frac{x^2+1}{x+1} dx", r"<answer>1 / 2 x^{2}-x+2 \ln (x+1)</answer>", None, C, ""),
+    (r"\int e^{x}\left(\frac{1}{x}+\ln x\right) d x", r"$e^x \ln x$", None, C, ""),
+    (
+        r"\int \frac{dx}{x^2+1}",
+        r"<answer>\arctan x or \frac{\pi}{2} - \text{arccot}(x)</answer>",
+        None,
+        C,
+        "all 2 alternatives",
+    ),
+    (r"\int \frac{dx}{x^2+1}", r"<answer>\arctan x or x</answer>", None, X, "alternatives"),
+    (r"\int x \, dx", r"<answer>\frac{t^2}{2}</answer>", None, X, "unknown symbol"),
+    (r"\int x \, dx", r"<answer>\int x dx</answer>", None, X, "integral"),
+    (r"\int x \, dx", "no idea", None, X, "no answer"),
+]
+
+
+@pytest.mark.parametrize(("problem", "response", "reference", "outcome", "reason"), INDEFINITE)
+def test_indefinite(problem, response, reference, outcome, reason) -> None:
+    verdict = check_integral(problem, response, reference)
+    assert verdict.outcome is outcome, verdict
+    assert reason in verdict.reason
+
+
+DEFINITE = [
+    (r"\int_0^{\pi / 2} \sin (x) \sin (2 x) \sin (3 x) dx", r"<answer>1 / 6</answer>", None, C),
+    (r"\int_0^1 \sqrt{1-x^{2}} dx", r"<answer>\frac{\pi}{4}</answer>", None, C),
+    (r"\int_0^1 \sqrt{1-x^{2}} dx", r"<answer>0.7854</answer>", None, X),  # 4-digit decimal
+    (r"\int_0^1 \sqrt{1-x^{2}} dx", r"<answer>0.7854</answer>", r"\pi / 4", X),
+    (r"\int_0^1 x \, dx", r"<answer>0.5</answer>", None, C),  # an exact decimal is fine
+    (r"\int_0^1 x \, dx", r"<answer>0.5</answer>", "1/2", C),
+    (r"\int_1^{\infty} \frac{dx}{x \sqrt{x^4-1}}", r"<answer>\pi / 4</answer>", None, C),
+    (r"\int_0^1 \frac{\log (1+x)}{1+x^2} dx", r"$\frac{\pi}{8}\ln 2$", None, C),
+    (r"\int_{-9}^9 \sin (\sqrt[3]{x}) dx", "<answer>0</answer>", None, C),
+    (r"\int_1^e \log \left(x^2\right) dx", "<answer>2e-2</answer>", "2", X),
+    (r"\int_0^{1} x \, dx", r"<answer>\frac{x^2}{2}</answer>", None, X),
+    (r"\int_1^{11} x^3-3 x^2+3 x-1 dx", r"$\left[\frac{(x-1)^4}{4}\right]_1^{11}$", None, C),
+    (r"\int_1^{11} x^3-3 x^2+3 x-1 dx", r"$\frac{(x-1)^4}{4}\bigg|_1^{11}$", "2500", C),
+    (
+        r"\int_{0}^{1} \frac{x^{7}-1}{\log (x)} dx",
+        r"<answer>3 \ln 2</answer>",
+        r"\log 8=3 \log 2",
+        C,
+    ),
+]
+
+
+@pytest.mark.parametrize(("problem", "response", "reference", "outcome"), DEFINITE)
+def test_definite(problem, response, reference, outcome) -> None:
+    assert check_integral(problem, response, reference).outcome is outcome
+
+
+NOT_EXPRESSIBLE = [
+    (
+        r"\int_0^2 \sqrt{x+\sqrt{x+\sqrt{x+\cdots}}} dx",
+        r"<answer>\frac{19}{6}</answer>",
+        r"\frac{19}{6}",
+        C,
+    ),
+    (r"\int_0^2 \sqrt{x+\sqrt{x+\sqrt{x+\cdots}}} dx", "<answer>3</answer>", r"\frac{19}{6}", X),
+    (r"\int_0^2 \sqrt{x+\sqrt{x+\sqrt{x+\cdots}}} dx", "<answer>3</answer>", None, U),
+    (r"\lim _{n \rightarrow \infty} \int_{-\infty}^{\infty} e^{-x^{2 n}} d x", "$2$", "2", C),
+    (r"\int \sqrt{x \sqrt{x \sqrt{x \cdots}}} dx", "$x^2/2 + C$", r"x^{2} / 2", C),
+    (r"\int \sqrt{x \sqrt{x \sqrt{x \cdots}}} dx", "$x^3/3 + C$", r"x^{2} / 2", X),
+    (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "$286$", None, U),
+    (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "$286$", "286", C),
+]
+
+
+@pytest.mark.parametrize(("problem", "response", "reference", "outcome"), NOT_EXPRESSIBLE)
+def test_not_expressible_uses_reference(problem, response, reference, outcome) -> None:
+    verdict = check_integral(problem, response, reference)
+    assert verdict.outcome is outcome, verdict
+    if outcome is U:
+        assert "no reference" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        r"<answer>x^{10^{10^{10}}}</answer>",
+        r"<answer>10^{10^{10}}</answer>",
+        r"<answer>9!!!!!!</answer>",
+        "<answer>" + "(" * 300 + "x" + ")" * 300 + "</answer>",
+        "<answer>" + "x+" * 50_000 + "x</answer>",  # over 100 kB
+    ],
+)
+def test_bombs_are_undecided_quickly(response: str) -> None:
+    start = time.perf_counter()
+    verdict = check_integral(r"\int_0^1 x \, dx", response)
+    assert verdict.outcome is U
+    assert time.perf_counter() - start < 3
+
+
+def test_version_is_pinned() -> None:
+    assert VERSION == "1"
+
+
+@pytest.mark.slow
+def test_verify_integral_runs_in_killable_worker() -> None:
+    assert verify_integral(r"\int 2x\,dx", "<answer>x^2</answer>").outcome is C
+    assert verify_integral(r"\int_0^1 x\,dx", "<answer>1</answer>", "1/2").outcome is X
+    verdict = verify_integral(r"\int 2x\,dx", "<answer>x^2</answer>", timeout=0.001)
+    assert verdict.outcome is U and verdict.reason == "timeout after 0.001s"
+    assert verify_integral(r"\int 2x\,dx", "<answer>x^2</answer>").outcome is C  # replaced
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"x2^{}()\\+-*/=<>!$ |_",
+                r"\frac",
+                r"\sqrt",
+                r"\int",
+                r"\sin",
+                r"\log",
+                "<answer>",
+                "</answer>",
+                r"\boxed{",
+                "9!",
+                "10^{",
+                "e^{",
+                r"\cdots",
+                "__import__",
+                "exec(",
+                r"\input{",
+                "dx",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+    | st.text(max_size=80)
+)
+def test_random_text_never_raises_or_hangs(text: str) -> None:
+    start = time.perf_counter()
+    verdict = verify_integral(r"\int_0^1 x^2 \, dx", text, timeout=3)
+    assert verdict.outcome in (C, X, U)
+    assert time.perf_counter() - start < 10
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        r"<answer>\input{/etc/passwd}</answer>",
+        "<answer>__import__('os').system('touch {marker}')</answer>",
+        "<answer>exec(\"open('{marker}', 'w')\")</answer>",
+        r"$\text{__import__('os').system('touch {marker}')}$",
+    ],
+)
+def test_hostile_answers_never_execute(payload: str, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    verdict = check_integral(r"\int 2x \, dx", payload.replace("{marker}", str(marker)))
+    assert not marker.exists()
+    assert verdict.outcome in (X, U)
