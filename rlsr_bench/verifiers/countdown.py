@@ -74,6 +74,10 @@ _LEADING_ZERO = re.compile(r"(?<![0-9])0[0-9]+")
 _IMPLICIT_MUL = re.compile(r"[0-9)]\s*\(|\)\s*[0-9]")
 _MISSING_OP = re.compile(r"[0-9]\s+[0-9]")
 _EMPTY_PARENS = re.compile(r"\(\s*\)")
+# Any of: a leading zero, a missing operator, empty parentheses, implicit multiplication.
+_ANY_STRUCTURE_PROBLEM = re.compile(
+    r"(?<![0-9])0[0-9]|[0-9]\s+[0-9]|\(\s*\)|[0-9)]\s*\(|\)\s*[0-9]"
+)
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _FORBIDDEN_BINOPS = {
     ast.Pow: "'**' (power) not allowed",
@@ -176,9 +180,10 @@ def _check_answer(answer: str, given: list[int], target: int) -> None:
             answer = answer.replace(old, new)
     expression, rhs = _split_equation(answer)
     _check_characters(expression)
-    postorder = _parse(expression)
-    _check_usage(_literals(postorder), given)
-    value = _evaluate(postorder)
+    literals, value = _parse_and_evaluate(expression)
+    _check_usage(literals, given)
+    if value is None:
+        raise _Reject("division by zero")
     if value != target:
         raise _Reject(f"value {value} != target {target}")
     if rhs is not None and rhs != target:
@@ -213,6 +218,18 @@ def _check_characters(expression: str) -> None:
         raise _Reject(f"character {bad.group()!r} not allowed")
     if not expression.strip():
         raise _Reject("empty expression")
+    opens = expression.count("(")
+    if (
+        opens <= MAX_PAREN_DEPTH
+        and opens == expression.count(")")
+        and not _ANY_STRUCTURE_PROBLEM.search(expression)
+    ):
+        return  # the common case; an order problem like ")1+2(" is explained after ast fails
+    _explain_structure(expression)
+
+
+def _explain_structure(expression: str) -> None:
+    """Raise ``_Reject`` naming the first structural rule the expression breaks, if any."""
     zero = _LEADING_ZERO.search(expression)
     if zero is not None:
         raise _Reject(f"leading zero in {zero.group()[:20]!r} not allowed")
@@ -237,44 +254,60 @@ def _check_characters(expression: str) -> None:
         raise _Reject("missing operator between numbers")
 
 
-def _parse(expression: str) -> list[ast.expr]:
-    """Parse the pre-checked expression; return its allow-listed nodes in postorder."""
+def _parse_and_evaluate(expression: str) -> tuple[list[int], int | Fraction | None]:
+    """Parse the pre-checked expression, allow-list its nodes and evaluate it exactly.
+
+    Returns the integer literals in order and the value (ints stay ints, division makes a
+    Fraction), or None for the value when a division by zero occurs (reported after the
+    usage check, so a wrong number is named first).
+    """
     try:
         body = ast.parse(expression.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        _explain_structure(expression)
         raise _Reject("malformed expression") from None
-    postorder: list[ast.expr] = []
-    stack: list[tuple[ast.expr, bool]] = [(body, False)]
-    while stack:  # iterative preorder checks, postorder output: no recursion limit to hit
-        node, expanded = stack.pop()
-        kind = type(node)
-        if expanded or kind is ast.Constant:
-            if kind is ast.Constant and type(node.value) is not int:  # type: ignore[attr-defined]
-                raise _Reject(f"literal {node.value!r} not allowed")  # type: ignore[attr-defined]
-            postorder.append(node)
-        elif kind is ast.BinOp:
-            op = type(node.op)  # type: ignore[attr-defined]
-            if op not in _BINOPS:
-                raise _Reject(_FORBIDDEN_BINOPS.get(op, f"operator {op.__name__} not allowed"))
-            stack.append((node, True))
-            stack.append((node.right, False))  # type: ignore[attr-defined]
-            stack.append((node.left, False))  # type: ignore[attr-defined]
-        elif kind is ast.UnaryOp:
-            raise _Reject(_UNARY.get(type(node.op), "unary operators not allowed"))  # type: ignore[attr-defined]
-        else:
-            raise _Reject(f"{kind.__name__.lower()} not allowed")
-    return postorder
+    literals: list[int] = []
+    try:
+        value = _walk(body, literals)
+    except RecursionError:  # a chain of operators too long to walk recursively
+        raise _Reject("expression nested too deeply") from None
+    return literals, value
 
 
-def _literals(postorder: list[ast.expr]) -> list[int]:
-    return [node.value for node in postorder if type(node) is ast.Constant]  # type: ignore[attr-defined]
+def _walk(node: ast.expr, literals: list[int]) -> int | Fraction | None:
+    """Allow-list and evaluate one node (None: a division by zero happened below)."""
+    kind = type(node)
+    if kind is ast.Constant:
+        value = node.value  # type: ignore[attr-defined]
+        if type(value) is not int:
+            raise _Reject(f"literal {value!r} not allowed")
+        literals.append(value)
+        return value
+    if kind is ast.BinOp:
+        op = type(node.op)  # type: ignore[attr-defined]
+        if op not in _BINOPS:
+            raise _Reject(_FORBIDDEN_BINOPS.get(op, f"operator {op.__name__} not allowed"))
+        left = _walk(node.left, literals)  # type: ignore[attr-defined]
+        right = _walk(node.right, literals)  # type: ignore[attr-defined]
+        if left is None or right is None:
+            return None
+        if op is ast.Add:
+            return left + right
+        if op is ast.Sub:
+            return left - right
+        if op is ast.Mult:
+            return left * right
+        return Fraction(left) / right if right != 0 else None
+    if kind is ast.UnaryOp:
+        raise _Reject(_UNARY.get(type(node.op), "unary operators not allowed"))  # type: ignore[attr-defined]
+    raise _Reject(f"{kind.__name__.lower()} not allowed")
 
 
 def _check_usage(used: list[int], given: list[int]) -> None:
     """Require the multiset of literals to equal the multiset of given numbers."""
-    used_counts, given_counts = Counter(used), Counter(given)
-    if used_counts == given_counts:
+    if sorted(used) == sorted(given):  # the common case, without building Counters
         return
+    used_counts, given_counts = Counter(used), Counter(given)
     problems = []
     for n, k in used_counts.items():
         have = given_counts.get(n, 0)
@@ -287,25 +320,3 @@ def _check_usage(used: list[int], given: list[int]) -> None:
     if missing:
         problems.append("missing " + ", ".join(map(str, missing)))
     raise _Reject("; ".join(problems))
-
-
-def _evaluate(postorder: list[ast.expr]) -> int | Fraction:
-    """Evaluate allow-listed nodes exactly: ints stay ints, division makes a Fraction."""
-    values: list[int | Fraction] = []
-    for node in postorder:
-        if type(node) is ast.Constant:
-            values.append(node.value)  # type: ignore[attr-defined]
-            continue
-        right, left = values.pop(), values.pop()
-        op = type(node.op)  # type: ignore[attr-defined]
-        if op is ast.Add:
-            values.append(left + right)
-        elif op is ast.Sub:
-            values.append(left - right)
-        elif op is ast.Mult:
-            values.append(left * right)
-        elif right == 0:
-            raise _Reject("division by zero")
-        else:
-            values.append(Fraction(left) / right)
-    return values[0]

@@ -2,19 +2,20 @@
 
 Pipeline: ``extract_answer`` (tags, ``\\boxed``, else the last math block of prose) →
 ``parse_latex`` (grammar + caps, see ``rlsr_bench.verifiers.latex``) → a numeric check in
-mpmath at 30 digits, with a symbolic fallback. ``check_integral`` does the work in-process (no
+mpmath at 30-50 digits, with a symbolic fallback. ``check_integral`` does the work in-process (no
 timeout, for the worker pool); ``verify_integral`` runs it in a killable worker.
 
 Rules (documented in ``tasks/integration_bee/README.md``):
 
 - **Indefinite** ``\\int f\\,dx``: the candidate F is correct iff F' = f. F' is sympy's ``diff``
-  of the parsed tree; F', F and f are evaluated at 48 seeded real points. A point counts where
-  f, F and F' are all finite and real. *Branch rule*: F is an antiderivative on an interval if
-  F' = f at every counted point of a run of at least 4 consecutive counted points; F is
-  correct iff it is an antiderivative on at least one such interval and F' = f nowhere fails
-  inside the runs it claims (``\\ln x`` for ``\\ln|x|``, ``\\operatorname{sech}^{-1}\\cos x``
-  for ``\\sec x`` pass, as the exam keys themselves do). With fewer than 4 counted points the
-  comparison is made as complex-analytic functions, then symbolically, else ``undecided``.
+  of the parsed tree; f, F and F' are evaluated at 54 seeded real points at 50 digits (tolerance
+  1e-8 relative plus the rounding noise measured against 30 digits). A point counts where f, F
+  and F' are finite and real, f has a sane magnitude (1e-250..1e250) and 12 digits survive.
+  *Branch rule*: F is correct if F' = f at every counted point, or if F' = f on a run of at
+  least 4 consecutive counted points and F' = -f at every other one (an absolute-value or branch
+  sign flip: ``\\operatorname{sech}^{-1}\\cos x`` for ``\\sec x``; ``\\ln x`` for ``\\ln|x|`` is real
+  only on x > 0 and so agrees wherever it counts). Too few counted points: compare as complex
+  functions, then ``simplify(F' - f) == 0``, else ``undecided``.
 - **Definite** ``\\int_a^b``: the candidate's value (decimals taken as the exact rationals they
   write) must equal the reference answer to 1e-12 (an exact identity at 30 digits), or — with
   no reference, or a reference that the quadrature contradicts — ``mpmath.quad`` to 1e-6
@@ -24,6 +25,7 @@ Rules (documented in ``tasks/integration_bee/README.md``):
   decided against the reference answer (equal value, or equal derivative up to a constant),
   else ``undecided``.
 - Reference answers may list alternatives (``A$ or $B``, ``A=B``): matching any one suffices.
+  A candidate that hedges (``A or B``) must be right in every form it states.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ _DPS_HIGH = 50
 _N_POINTS = 48
 _MIN_RUN = 4
 _DERIV_RTOL = mpmath.mpf("1e-8")
+_NOISY = mpmath.mpf("1e-12")
+_MIN_MAG, _MAX_MAG = mpmath.mpf("1e-250"), mpmath.mpf("1e250")
 _EXACT_RTOL = mpmath.mpf("1e-12")
 _QUAD_RTOL = mpmath.mpf("1e-6")
 _QUAD_BUDGET_S = 2.5
@@ -444,6 +448,7 @@ def _build_problem(problem: str) -> _Problem:
 def _sample_points(seed: int) -> list[mpmath.mpf]:
     rng = random.Random(seed)
     spans = [(0.05, 1.0, 14), (1.0, 3.0, 12), (3.0, 6.0, 4), (-1.0, -0.05, 10), (-3.0, -1.0, 8)]
+    spans.append((-0.05, 0.05, 6))  # near 0, where e^{e^{2016x}}-like integrands stay finite
     points = [rng.uniform(lo, hi) for lo, hi, n in spans for _ in range(n)]
     return sorted(mpmath.mpf(repr(p)) for p in points)
 
@@ -490,9 +495,22 @@ def _check_antiderivative(
         dx, d_noise = _evaluate_with_noise(d_f, x)
         if dx is None:
             continue
+        if dx == 0 and fx != 0 and abs(fx) < 1:
+            # F' may have cancelled to exactly 0 (terms far larger than f): recompute with
+            # enough digits to resolve f's magnitude.
+            digits = min(2000, _DPS_HIGH + int(-mpmath.log10(abs(fx))))
+            with mpmath.workdps(digits):
+                dx = _evaluate(d_f, mpmath.mpf(x))
+            if dx is None:
+                continue
         with mpmath.workdps(_DPS_HIGH):
+            if f_noise > _NOISY * abs(fx) or d_noise > _NOISY * abs(dx):
+                continue  # not even 12 digits survive (e^{e^{2016x}} at x = 3): no evidence
+            if not _MIN_MAG < abs(fx) < _MAX_MAG:
+                continue  # extreme magnitude: F' may have cancelled to 0 exactly, skip
             tol = _DERIV_RTOL * max(abs(fx), abs(dx)) + 100 * (f_noise + d_noise)
             agree = abs(dx - fx) <= tol
+            flipped = abs(dx + fx) <= tol  # F' = -f: an absolute-value / branch sign flip
         with mpmath.workdps(_DPS):
             complex_pts.append(agree)
             if not _is_real(fx) or not _is_real(dx):
@@ -500,23 +518,27 @@ def _check_antiderivative(
             fv = _evaluate(big_f, x)
             if fv is None or not _is_real(fv):
                 continue
-        statuses.append((x, agree))
+        statuses.append((x, agree, flipped))
     if len(statuses) >= _MIN_RUN:
-        if all(a for _, a in statuses):
+        if all(a for _, a, _ in statuses):
             return Outcome.CORRECT, f"F' = f at all {len(statuses)} real sample points"
         run = best = 0
         best_end = -1
-        for i, (_, a) in enumerate(statuses):
+        for i, (_, a, _) in enumerate(statuses):
             run = run + 1 if a else 0
             if run > best:
                 best, best_end = run, i
-        if best >= _MIN_RUN:
+        if best >= _MIN_RUN and all(a or fl for _, a, fl in statuses):
             lo, hi = statuses[best_end - best + 1][0], statuses[best_end][0]
             return Outcome.CORRECT, (
                 f"F' = f on the interval [{mpmath.nstr(lo, 3)}, {mpmath.nstr(hi, 3)}] "
                 "(an antiderivative on part of the real domain)"
             )
-        x_bad = next(x for x, a in statuses if not a)
+        x_bad = (
+            next(x for x, a, fl in statuses if not a and not fl)
+            if best >= _MIN_RUN
+            else (next(x for x, a, _ in statuses if not a))
+        )
         return Outcome.INCORRECT, f"F' != f (e.g. at x = {mpmath.nstr(x_bad, 4)})"
     if len(complex_pts) >= _MIN_RUN and all(complex_pts):
         return Outcome.CORRECT, "F' = f as complex-analytic functions (few real points)"

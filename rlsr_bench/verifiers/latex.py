@@ -255,7 +255,7 @@ def normalize_latex(text: str) -> str:
     """Rewrite Integration Bee / model LaTeX conventions into what the grammar reads.
 
     >>> normalize_latex(r"\\tfrac23 \\log x")
-    '\\\\frac{2}{3} \\\\ln x'
+    '\\\\frac{2}{3} \\\\ln(x)'
     """
     text = text.replace("\n", " ").replace("\t", " ").replace("$", " ")
     text = _SPACING.sub(" ", text)

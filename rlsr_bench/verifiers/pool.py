@@ -54,8 +54,22 @@ def _run_item(task: str, record: Mapping[str, Any]) -> Verdict:
     return verify_countdown(record["numbers"], record["target"], record["response"])
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies (even by kill -9)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
 def _worker_main(conn: Connection, memory_limit: int | None) -> None:
     """Serve items from ``conn`` until it sends None or closes."""
+    _die_with_parent()
     if memory_limit:
         try:
             import resource
