@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rlsr-bench-installed
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test gate lint clean
 
 setup: $(STAMP)
 
@@ -25,7 +25,13 @@ demo: setup
 test: setup
 	bash scripts/test-deps.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
+	BIN=$(BIN) bash scripts/gate.sh
+
+# The regression gate alone: default judge-agreement vs baselines/judge_agreement_default.json.
+gate: setup
+	BIN=$(BIN) bash scripts/gate.sh
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
