@@ -68,11 +68,23 @@ class RewardOptions(_Model):
         0.0, ge=0.0, le=1.0, description="added when a completion gives an <answer>"
     )
     verifier_timeout: float = Field(5.0, gt=0.0, description="seconds per verification")
+    judge_score: Literal["tag", "forced"] = Field(
+        "tag",
+        description="tag: the score is the reply's <JUDGE_SCORE> tag, None when it has none; "
+        "forced: a reply without one is scored by the live model's next-token logits of "
+        "'0' vs '1' after an appended <JUDGE_SCORE> (self-judging only)",
+    )
 
     @model_validator(mode="after")
     def _judge_needs_model(self) -> RewardOptions:
         if self.kind == "judge" and not self.judge_model:
             raise ValueError("reward kind 'judge' needs 'judge_model' (a model spec)")
+        if self.kind == "judge" and self.judge_score == "forced":
+            raise ValueError(
+                "reward.judge_score 'forced' needs the live policy's logits, so it works only "
+                "with reward kind 'self' (an external judge is read from its tag: set "
+                "reward.judge_score to 'tag')"
+            )
         return self
 
 

@@ -7,7 +7,9 @@ TRL's ``GRPOTrainer`` does the reinforcement learning. This module adds:
   (``verifier``), or a fixed external judge (``judge``) — and, whatever the reward, also runs
   the verifier and logs both streams, their agreement counts and the answer rate.
 - ``LiveModelJudge``: greedy self-judging with the trainer's live model (the same weights as
-  the step's policy), through vLLM when the trainer generates with a colocated vLLM engine.
+  the step's policy), through vLLM when the trainer generates with a colocated vLLM engine;
+  with ``reward.judge_score: forced`` it also scores replies that have no ``<JUDGE_SCORE>`` tag
+  by forced choice (``forced_choice_scores``: the logits of ``0`` vs ``1`` after the tag).
 - ``TrainingMonitor``: a ``TrainerCallback`` writing ``metrics.jsonl`` (one line per step with
   precision / recall / FPR / κ of the judge, timings and TRL's own logs) and raising the
   reward-hacking alarm.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +57,9 @@ __all__ = [
     "TaskReward",
     "TrainingMonitor",
     "build_dataset",
+    "forced_choice_scores",
+    "forced_choice_text",
+    "score_token_ids",
     "train",
 ]
 
@@ -64,6 +70,90 @@ JudgeFn = Callable[[list[Messages]], list[str]]
 
 # Keys of metrics.jsonl that rlsr-bench defines (TRL's own logs are kept beside them).
 _COUNT_KEYS = ("tp", "fp", "fn", "tn")
+_SCORE_TAG = "<JUDGE_SCORE>"
+_OPEN_SCORE_TAG = re.compile(r"<\s*JUDGE_SCORE\s*>", re.IGNORECASE)  # as rlsr_bench.judges reads it
+
+
+def score_token_ids(tokenizer: Any) -> tuple[int, int]:
+    """Return the ids of the single tokens ``0`` and ``1`` that follow ``<JUDGE_SCORE>``.
+
+    Raises ConfigError when either digit is not one token after the tag (forced-choice
+    scoring compares exactly these two next-token logits).
+
+    >>> from transformers import AutoTokenizer  # doctest: +SKIP
+    >>> score_token_ids(AutoTokenizer.from_pretrained(prepare_model()))  # doctest: +SKIP
+    (32, 33)
+    """
+    prefix = tokenizer(_SCORE_TAG, add_special_tokens=False).input_ids
+    ids = []
+    for digit in ("0", "1"):
+        tokens = tokenizer(_SCORE_TAG + digit, add_special_tokens=False).input_ids
+        if len(tokens) != len(prefix) + 1 or tokens[: len(prefix)] != prefix:
+            raise ConfigError(
+                f"reward.judge_score 'forced': the tokenizer does not read {digit!r} after "
+                f"{_SCORE_TAG} as one token ({tokens} vs {prefix}); use judge_score 'tag'"
+            )
+        ids.append(tokens[-1])
+    return ids[0], ids[1]
+
+
+def forced_choice_text(prompt_text: str, reply: str) -> str:
+    """Return the rendered judge prompt + reply + ``<JUDGE_SCORE>``, ready for the score token.
+
+    A reply that already opened a ``<JUDGE_SCORE>`` tag is cut before its last one.
+
+    >>> forced_choice_text("P: ", "Looks right. <JUDGE_SCORE>maybe")
+    'P: Looks right.\\n<JUDGE_SCORE>'
+    """
+    opened = list(_OPEN_SCORE_TAG.finditer(reply))
+    if opened:
+        reply = reply[: opened[-1].start()]
+    reply = reply.rstrip()
+    return f"{prompt_text}{reply}\n{_SCORE_TAG}" if reply else f"{prompt_text}{_SCORE_TAG}"
+
+
+def forced_choice_scores(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    token_ids: tuple[int, int] | None = None,
+    batch_size: int = 16,
+) -> list[tuple[int, float]]:
+    """Score each text by the model's next-token choice between ``0`` and ``1``.
+
+    One forward pass per batch (left padding, ``torch.no_grad()``, eval mode, restored after).
+    Score 1 when logit("1") > logit("0"), else 0; confidence 10·|p1 − p0| with p renormalised
+    over the two tokens (0: a coin flip, 10: certain). P(True)-style logit judging.
+
+    >>> forced_choice_scores(model, tokenizer, [forced_choice_text(p, r)])  # doctest: +SKIP
+    [(1, 2.7)]
+    """
+    import torch
+
+    zero, one = token_ids if token_ids is not None else score_token_ids(tokenizer)
+    results: list[tuple[int, float]] = []
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(texts), batch_size):
+                batch = tokenizer(
+                    list(texts[start : start + batch_size]),
+                    return_tensors="pt",
+                    padding=True,
+                    padding_side="left",
+                    add_special_tokens=False,
+                ).to(model.device)
+                logits = model(**batch, logits_to_keep=1).logits[:, -1, :]
+                pair = logits[:, [zero, one]].float()
+                p0, p1 = torch.softmax(pair, dim=-1).unbind(-1)
+                for l0, l1, q0, q1 in zip(pair[:, 0], pair[:, 1], p0, p1, strict=True):
+                    score = 1 if float(l1) > float(l0) else 0
+                    results.append((score, round(10.0 * abs(float(q1) - float(q0)), 4)))
+    finally:
+        model.train(was_training)
+    return results
 
 
 def _extract_answer(task: str) -> Callable[[str], str | None]:
@@ -83,14 +173,56 @@ class LiveModelJudge:
     ``torch.no_grad()``, left padding, the model in eval mode and restored afterwards.
     """
 
-    def __init__(self, *, max_new_tokens: int = 256, batch_size: int = 16) -> None:
+    def __init__(
+        self, *, max_new_tokens: int = 256, batch_size: int = 16, forced: bool = False
+    ) -> None:
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size
+        self.forced = forced
         self.trainer: GRPOTrainer | None = None
+        self._score_ids: tuple[int, int] | None = None
 
     def attach(self, trainer: GRPOTrainer) -> None:
         """Use ``trainer``'s live model and tokenizer from now on."""
         self.trainer = trainer
+        if self.forced:  # fail at start, not at the first step, on an unsuitable tokenizer
+            self._score_ids = score_token_ids(trainer.processing_class)
+
+    def force_scores(
+        self, conversations: list[Messages], replies: Sequence[str]
+    ) -> list[tuple[int, float]]:
+        """Score replies by forced choice with the live model: ``(score, confidence)`` each.
+
+        Always a transformers forward pass on the trainer's model (also beside a vLLM engine).
+        """
+        from trl.models import unwrap_model_for_generation
+
+        if self.trainer is None:
+            raise RuntimeError("LiveModelJudge.attach(trainer) was not called")
+        trainer = self.trainer
+        tokenizer = trainer.processing_class
+        texts = [
+            forced_choice_text(
+                tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True),
+                reply,
+            )
+            for messages, reply in zip(conversations, replies, strict=True)
+        ]
+        if not texts:
+            return []
+        with unwrap_model_for_generation(
+            trainer.model_wrapped,
+            trainer.accelerator,
+            gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
+            gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
+        ) as model:
+            return forced_choice_scores(
+                model,
+                tokenizer,
+                texts,
+                token_ids=self._score_ids or score_token_ids(tokenizer),
+                batch_size=self.batch_size,
+            )
 
     def __call__(self, conversations: list[Messages]) -> list[str]:
         if self.trainer is None:
@@ -298,6 +430,7 @@ class TrainingMonitor(TrainerCallback):
             **judge,
             "answer_rate": _finite(logs.get("answer_rate")),
             "judge_unparsed_rate": _finite(logs.get("judge_unparsed_rate")),
+            "judge_forced_rate": _finite(logs.get("judge_forced_rate")),
             "reward_hacking_alarm": alarm,
             "time_generation_s": generation,
             "time_judging_s": judging,
@@ -305,7 +438,13 @@ class TrainingMonitor(TrainerCallback):
             "time_optimizer_s": optimizer,
             "time_step_s": times.total,
         }
-        ours = {"self_reward_mean", "verifier_reward_mean", "answer_rate", "judge_unparsed_rate"}
+        ours = {
+            "self_reward_mean",
+            "verifier_reward_mean",
+            "answer_rate",
+            "judge_unparsed_rate",
+            "judge_forced_rate",
+        }
         for key, value in logs.items():
             if key not in line and key not in ours and not key.startswith("agreement/"):
                 line[key] = _finite(value) if isinstance(value, float) else value
@@ -336,6 +475,7 @@ class TaskReward:
         judge_prompt: str = "self_judge",
         format_bonus: float = 0.0,
         verifier_timeout: float = 5.0,
+        judge_score: str = "tag",
         monitor: TrainingMonitor | None = None,
         completions_path: Path | None = None,
     ) -> None:
@@ -343,6 +483,14 @@ class TaskReward:
             raise ConfigError(f"reward kind {kind!r}: expected self, verifier or judge")
         if kind != "verifier" and judge is None:
             raise ConfigError(f"reward kind {kind!r} needs a judge")
+        if judge_score not in ("tag", "forced"):
+            raise ConfigError(f"reward.judge_score {judge_score!r}: expected tag or forced")
+        if judge_score == "forced" and judge is not None and not hasattr(judge, "force_scores"):
+            raise ConfigError(
+                "reward.judge_score 'forced' needs a judge with the live policy's logits "
+                "(reward kind 'self'); use judge_score 'tag'"
+            )
+        self.judge_score = judge_score
         self.task = task
         self.kind = kind
         self.judge = judge
@@ -378,17 +526,22 @@ class TaskReward:
         ]
         return verify_batch("integration", records, timeout=self.verifier_timeout)
 
-    def judge_replies(self, problems: Sequence[str], responses: Sequence[str]) -> list[str]:
-        """Ask the judge about each (problem, response) with the task's judge prompt."""
+    def judge_conversations(
+        self, problems: Sequence[str], responses: Sequence[str]
+    ) -> list[Messages]:
+        """Render the task's judge prompt for each (problem, response)."""
         if self._judge_prompt is None:
             from rlsr_bench.judges import load_judge_prompt
 
             self._judge_prompt = load_judge_prompt(self.task, self._judge_prompt_name)
-        conversations = [
+        return [
             self._judge_prompt.messages(problem, response)
             for problem, response in zip(problems, responses, strict=True)
         ]
-        return self.judge(conversations)  # type: ignore[misc]
+
+    def judge_replies(self, problems: Sequence[str], responses: Sequence[str]) -> list[str]:
+        """Ask the judge about each (problem, response) with the task's judge prompt."""
+        return self.judge(self.judge_conversations(problems, responses))  # type: ignore[misc]
 
     def __call__(
         self,
@@ -401,7 +554,7 @@ class TaskReward:
         log_extra: Callable[[str, list[Any]], None] | None = None,
         **columns: Any,
     ) -> list[float | None]:
-        from rlsr_bench.judges import parse_judge_output
+        from rlsr_bench.judges import JudgeVerdict, parse_judge_output
 
         started = time.perf_counter()
         responses = [completion_text(c) for c in completions]
@@ -410,9 +563,22 @@ class TaskReward:
         verified = time.perf_counter()
         judge_scores: list[int | None] = [None] * len(responses)
         judge_outputs: list[Any] = [None] * len(responses)
+        unparsed = forced = 0
         if self.judge is not None:
-            replies = self.judge_replies(columns["problem_text"], responses)
+            conversations = self.judge_conversations(columns["problem_text"], responses)
+            replies = self.judge(conversations)  # type: ignore[misc]
             judge_outputs = [parse_judge_output(reply) for reply in replies]
+            missing = [i for i, output in enumerate(judge_outputs) if output.outcome == "unparsed"]
+            unparsed = len(missing)
+            if missing and self.judge_score == "forced":
+                scored = self.judge.force_scores(  # type: ignore[union-attr]
+                    [conversations[i] for i in missing], [replies[i] for i in missing]
+                )
+                for i, (score, confidence) in zip(missing, scored, strict=True):
+                    judge_outputs[i] = JudgeVerdict(
+                        "yes" if score else "no", score, confidence, replies[i], "forced"
+                    )
+                forced = len(missing)
             judge_scores = [output.score for output in judge_outputs]
         judged = time.perf_counter()
 
@@ -435,7 +601,9 @@ class TaskReward:
             "answer_rate": sum(has_answer) / len(has_answer),
         }
         if self.judge is not None:
-            stream["judge_unparsed_rate"] = judge_scores.count(None) / len(judge_scores)
+            stream["judge_unparsed_rate"] = unparsed / len(judge_scores)  # replies without a tag
+            if self.judge_score == "forced":
+                stream["judge_forced_rate"] = forced / len(judge_scores)
             for key, value in agreement_counts(judge_scores, verdicts).items():
                 stream[f"agreement/{key}"] = float(value)
         if log_metric is not None:
@@ -482,6 +650,7 @@ class TaskReward:
                         "verdict": output.outcome,
                         "confidence": output.confidence,
                         "raw": output.raw,
+                        "method": output.method,
                     },
                     "verifier": {"verdict": str(verdict.outcome), "reason": verdict.reason},
                     "reward": reward,
@@ -554,7 +723,9 @@ def _make_judge(recipe: Recipe) -> JudgeFn | None:
     options = recipe.reward
     if options.kind == "self":
         return LiveModelJudge(
-            max_new_tokens=options.judge_max_new_tokens, batch_size=options.judge_batch_size
+            max_new_tokens=options.judge_max_new_tokens,
+            batch_size=options.judge_batch_size,
+            forced=options.judge_score == "forced",
         )
     if options.kind == "judge":
         return BackendJudge(options.judge_model or "", max_new_tokens=options.judge_max_new_tokens)
@@ -640,6 +811,7 @@ def train(recipe: Recipe, *, run_dir: Path | None = None, resume: bool = False) 
         data=[_data_source(recipe)],
         options={
             "reward": recipe.reward.kind,
+            "judge_score": recipe.reward.judge_score,
             "task": recipe.task,
             "resumed_from": str(checkpoint),
         },
@@ -655,6 +827,7 @@ def train(recipe: Recipe, *, run_dir: Path | None = None, resume: bool = False) 
         judge_prompt=recipe.reward.judge_prompt,
         format_bonus=recipe.reward.format_bonus,
         verifier_timeout=recipe.reward.verifier_timeout,
+        judge_score=recipe.reward.judge_score,
         monitor=monitor,
         completions_path=run_dir / "completions.jsonl",
     )

@@ -11,6 +11,7 @@ from rlsr_bench.commands.train import add_arguments, overrides_from_args
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.paths import asset_dir
 from rlsr_bench.recipes import (
+    RewardOptions,
     apply_overrides,
     find_recipe,
     grpo_config,
@@ -56,11 +57,20 @@ def test_paper_scale_recipes(name: str, task: str, model: str, tmp_path: Path) -
     recipe = load_recipe(name)
     config = grpo_config(recipe, tmp_path, use_cpu=True)
     assert (recipe.task, recipe.model, recipe.reward.kind) == (task, model, "self")
+    assert recipe.reward.judge_score == "tag"  # strict tag parsing at paper scale
     assert config.learning_rate == pytest.approx(1e-6)
     assert config.num_generations == 5
     assert config.max_completion_length == 2048
     assert config.beta == pytest.approx(0.001)
     assert config.use_vllm and config.vllm_mode == "colocate" and config.bf16
+
+
+def test_cpu_recipe_scores_untagged_self_judgments_by_forced_choice() -> None:
+    recipe = load_recipe("countdown_smollm2_cpu")
+    assert (recipe.reward.kind, recipe.reward.judge_score) == ("self", "forced")
+    assert RewardOptions().judge_score == "tag"  # the default stays strict
+    verifier = apply_overrides(recipe, {"reward.kind": "verifier"})  # no judge: no effect
+    assert verifier.reward.judge_score == "forced"
 
 
 def test_find_recipe_by_path(tmp_path: Path) -> None:
@@ -106,6 +116,12 @@ grpo:
             r"field 'reward': reward kind 'judge' needs 'judge_model'",
         ),
         ("  kind: self", "  kind: self\n  format_bonus: 3", r"field 'reward\.format_bonus'"),
+        ("  kind: self", "  kind: self\n  judge_score: logits", r":6: field 'reward\.judge_score'"),
+        (
+            "  kind: self",
+            "  kind: judge\n  judge_model: smollm2\n  judge_score: forced",
+            r"field 'reward': reward\.judge_score 'forced' needs the live policy's logits",
+        ),
         ("version: 1", "version: [1", r"recipe\.yaml:\d+: invalid YAML"),
         (GOOD, "- just a list\n", r"expected a mapping of recipe fields"),
     ],
@@ -178,7 +194,11 @@ def _cli(*argv: str) -> argparse.Namespace:
         (["--reward", "verifier"], {"reward.kind": "verifier"}),
         (
             ["--reward", "judge:openai:http://127.0.0.1:8000/v1#judge"],
-            {"reward.kind": "judge", "reward.judge_model": "openai:http://127.0.0.1:8000/v1#judge"},
+            {
+                "reward.kind": "judge",
+                "reward.judge_model": "openai:http://127.0.0.1:8000/v1#judge",
+                "reward.judge_score": "tag",  # the CPU recipe's forced choice needs the policy
+            },
         ),
         (
             ["--model", "hf:x/y", "--set", "grpo.max_steps=9", "--max-steps", "3"],

@@ -13,7 +13,13 @@ from rlsr_bench.cli import main
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.io import read_jsonl
 from rlsr_bench.recipes import AlarmOptions
-from rlsr_bench.train import TaskReward, TrainingMonitor
+from rlsr_bench.train import (
+    TaskReward,
+    TrainingMonitor,
+    forced_choice_scores,
+    forced_choice_text,
+    score_token_ids,
+)
 
 PUZZLE = {
     "problem_id": "p1",
@@ -105,6 +111,124 @@ def test_task_reward_scores_and_logs_both_streams(
     assert lines[3]["self_verdict"]["raw"] == MUMBLE
     assert lines[0]["step"] == 1 and lines[0]["problem_id"] == "p1"
     assert [line["reward"] for line in lines] == rewards
+
+
+@pytest.fixture(scope="module")
+def smollm2() -> Any:
+    """The embedded model and tokenizer (float32, one CPU thread)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rlsr_bench.models import prepare_model
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    folder = prepare_model()
+    yield (
+        AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32),
+        AutoTokenizer.from_pretrained(folder),
+    )
+    torch.set_num_threads(before)
+
+
+class _ForcedCannedJudge(_CannedJudge):
+    """Canned replies, then forced-choice scoring with the real embedded model."""
+
+    def __init__(self, replies: list[str], model: Any, tokenizer: Any) -> None:
+        super().__init__(replies)
+        self.model, self.tokenizer = model, tokenizer
+        self.forced: list[str] = []
+
+    def force_scores(
+        self, conversations: list[list[dict[str, str]]], replies: list[str]
+    ) -> list[tuple[int, float]]:
+        self.forced.extend(replies)
+        texts = [
+            forced_choice_text(
+                self.tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True),
+                reply,
+            )
+            for m, reply in zip(conversations, replies, strict=True)
+        ]
+        return forced_choice_scores(self.model, self.tokenizer, texts)
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Looks right.", "P|Looks right.\n<JUDGE_SCORE>"),
+        ("", "P|<JUDGE_SCORE>"),
+        ("It adds up. <JUDGE_SCORE>", "P|It adds up.\n<JUDGE_SCORE>"),
+        ("A <JUDGE_SCORE>x</JUDGE_SCORE> then < judge_score >ma", "P|A <JUDGE_SCORE>x</JUDGE_SCORE> then\n<JUDGE_SCORE>"),
+    ],
+)  # fmt: skip
+def test_forced_choice_text_cuts_a_started_tag(reply: str, expected: str) -> None:
+    assert forced_choice_text("P|", reply) == expected
+
+
+@pytest.mark.slow
+def test_forced_choice_scores_on_the_embedded_model(smollm2: Any) -> None:
+    model, tokenizer = smollm2
+    assert score_token_ids(tokenizer) == (
+        tokenizer.convert_tokens_to_ids("0"),
+        tokenizer.convert_tokens_to_ids("1"),
+    )
+    from rlsr_bench.judges import load_judge_prompt
+
+    prompt = load_judge_prompt("countdown")
+    texts = [
+        forced_choice_text(
+            tokenizer.apply_chat_template(
+                prompt.messages(PUZZLE["problem_text"], response),
+                tokenize=False,
+                add_generation_prompt=True,
+            ),
+            reply,
+        )
+        for response, reply in [(RIGHT, "All checks pass."), (WRONG, MUMBLE), (SILENT, "")]
+    ]
+    model.train()
+    first = forced_choice_scores(model, tokenizer, texts, batch_size=2)
+    assert model.training  # eval mode only during the pass
+    assert len(first) == 3
+    assert all(score in (0, 1) and 0.0 <= confidence <= 10.0 for score, confidence in first)
+    assert forced_choice_scores(model, tokenizer, texts) == first  # deterministic
+    # Left padding: one text alone scores as it does in a padded batch.
+    alone = forced_choice_scores(model, tokenizer, texts[2:])[0]
+    assert alone[0] == first[2][0] and alone[1] == pytest.approx(first[2][1], abs=1e-3)
+
+
+@pytest.mark.slow
+def test_task_reward_forced_scores_only_untagged_replies(smollm2: Any, tmp_path: Path) -> None:
+    judge = _ForcedCannedJudge([YES, NO, MUMBLE, "Fine <JUDGE_SCORE>"], *smollm2)
+    reward = TaskReward(
+        "countdown",
+        "self",
+        judge=judge,
+        judge_score="forced",
+        completions_path=tmp_path / "completions.jsonl",
+    )
+    logged: dict[str, float] = {}
+    rewards = reward(
+        prompts=[[]] * 4,
+        completions=_completions([RIGHT, WRONG, SILENT, RIGHT]),
+        log_metric=logged.__setitem__,
+        **_columns(4),
+    )
+    assert judge.forced == [MUMBLE, "Fine <JUDGE_SCORE>"]  # tagged replies keep their score
+    assert rewards[:2] == [1.0, 0.0] and all(r in (0.0, 1.0) for r in rewards[2:])
+    assert logged["judge_unparsed_rate"] == 0.5 and logged["judge_forced_rate"] == 0.5
+    lines = read_jsonl(tmp_path / "completions.jsonl")
+    assert [line["self_verdict"]["method"] for line in lines] == ["tag", "tag", "forced", "forced"]
+    for line in lines[2:]:
+        assert line["self_verdict"]["verdict"] in {"yes", "no"}
+        assert 0.0 <= line["self_verdict"]["confidence"] <= 10.0
+    assert lines[2]["self_verdict"]["raw"] == MUMBLE
+
+
+def test_forced_judge_score_needs_the_live_policy() -> None:
+    with pytest.raises(ConfigError, match="judge_score 'forced'"):
+        TaskReward("countdown", "judge", judge=_CannedJudge([]), judge_score="forced")
 
 
 def test_verifier_reward_without_judge_logs_no_self_stream() -> None:
@@ -217,16 +341,19 @@ def _check_run(run: Path, kind: str) -> list[dict[str, Any]]:
 
 @pytest.mark.slow
 def test_train_two_steps_with_self_reward(tmp_path: Path) -> None:
-    run = _run(tmp_path, "--reward", "self")
+    run = _run(tmp_path, "--reward", "self")  # the CPU recipe sets reward.judge_score: forced
     steps = _check_run(run, "self")
     for step in steps:
         assert step["time_judging_s"] > 0  # the live policy judged every completion
         assert 0.0 <= step["judge_unparsed_rate"] <= 1.0
+        # Every untagged reply was scored by forced choice: the self stream always has values.
+        assert step["judge_forced_rate"] == step["judge_unparsed_rate"]
+        assert 0.0 <= step["self_reward_mean"] <= 1.0
     for completion in read_jsonl(run / "completions.jsonl"):
         verdict = completion["self_verdict"]
-        assert verdict["verdict"] in {"yes", "no", "unparsed"} and isinstance(verdict["raw"], str)
-        expected_none = verdict["verdict"] == "unparsed"
-        assert (completion["reward"] is None) is expected_none
+        assert verdict["verdict"] in {"yes", "no"} and isinstance(verdict["raw"], str)
+        assert verdict["method"] is not None and completion["reward"] is not None
+    assert json.loads((run / "run.json").read_text())["options"]["judge_score"] == "forced"
 
 
 @pytest.mark.slow

@@ -53,6 +53,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         overrides["reward.kind"] = kind
         if spec:
             overrides["reward.judge_model"] = spec
+        if kind == "judge":  # forced-choice scoring needs the live policy: read the tag
+            overrides["reward.judge_score"] = "tag"
     if args.max_steps is not None:
         overrides["grpo.max_steps"] = args.max_steps
     if args.seed is not None:

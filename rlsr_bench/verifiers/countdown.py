@@ -153,6 +153,8 @@ def _is_integer(value: object) -> bool:
 
 
 def _check_numbers(numbers: object) -> list[int]:
+    if type(numbers) is list and numbers and all(type(n) is int and n > 0 for n in numbers):
+        return numbers  # the common case: a plain list of positive ints
     if isinstance(numbers, str | bytes) or not isinstance(numbers, Sequence) or not numbers:
         raise ValueError(
             f"numbers: expected a non-empty sequence of positive integers, got {numbers!r}"
@@ -175,9 +177,10 @@ def _check_answer(answer: str, given: list[int], target: int) -> None:
         raise _Reject("empty answer")
     if len(answer) > MAX_ANSWER_CHARS:
         raise _Reject(f"answer longer than {MAX_ANSWER_CHARS} characters")
-    for old, new in _NORMALISE:
-        if old in answer:
-            answer = answer.replace(old, new)
+    if "\\" in answer or not answer.isascii():  # every normalised form has one of these
+        for old, new in _NORMALISE:
+            if old in answer:
+                answer = answer.replace(old, new)
     expression, rhs = _split_equation(answer)
     _check_characters(expression)
     literals, value = _parse_and_evaluate(expression)

@@ -401,7 +401,39 @@ def _latex2sympy(text: str) -> sympy.Basic:
         )
     norm, conv = _CONVERTER_CONFIG
     # No variable_values: the only parse_expr call in latex2sympy2_extended is on those.
-    return latex2sympy(text, normalization_config=norm, conversion_config=conv)
+    # Two-stage ANTLR parsing: the fast SLL prediction mode first; if it reports a syntax
+    # error, the full LL mode decides (SLL never accepts a wrong parse, it only gives up).
+    _set_prediction_mode(sll=True)
+    try:
+        return latex2sympy(text, normalization_config=norm, conversion_config=conv)
+    except Exception:
+        _set_prediction_mode(sll=False)
+        try:
+            return latex2sympy(text, normalization_config=norm, conversion_config=conv)
+        finally:
+            _set_prediction_mode(sll=True)
+
+
+def _set_prediction_mode(*, sll: bool) -> None:
+    """Make latex2sympy2's parsers use ANTLR's SLL (fast) or LL (complete) prediction."""
+    from antlr4.atn.PredictionMode import PredictionMode
+    from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
+
+    global _PREDICTION_MODE
+    _PREDICTION_MODE = PredictionMode.SLL if sll else PredictionMode.LL
+    if not getattr(_Latex2Sympy, "_rlsr_bench_patched", False):
+        create_parser = _Latex2Sympy.create_parser
+
+        def create_parser_with_mode(self, latex_str):  # type: ignore[no-untyped-def]
+            parser = create_parser(self, latex_str)
+            parser._interp.predictionMode = _PREDICTION_MODE
+            return parser
+
+        _Latex2Sympy.create_parser = create_parser_with_mode
+        _Latex2Sympy._rlsr_bench_patched = True
+
+
+_PREDICTION_MODE = None
 
 
 _NO_SPLIT = re.compile(
