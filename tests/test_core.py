@@ -1,4 +1,4 @@
-"""Core helpers: verdicts, located errors, JSONL I/O, the disk cache, asset paths, model specs."""
+"""Core helpers: verdicts, located errors, JSONL I/O, the disk cache, asset paths, run dirs."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from rlsr_bench.cache import DiskCache, cache_key
-from rlsr_bench.errors import ConfigError, DataError, located
+from rlsr_bench.errors import DataError, located
 from rlsr_bench.io import append_jsonl, atomic_write_text, iter_jsonl, read_jsonl
-from rlsr_bench.models import parse_model_spec
 from rlsr_bench.paths import asset_dir
 from rlsr_bench.rundir import create_run_dir, new_run_info, write_run_info
 from rlsr_bench.schema import RunInfo
@@ -90,33 +89,6 @@ def test_asset_dirs_exist(name: str) -> None:
 def test_asset_dir_rejects_unknown() -> None:
     with pytest.raises(ValueError, match="unknown asset folder"):
         asset_dir("secrets")
-
-
-@pytest.mark.parametrize(
-    ("spec", "kind", "name", "base_url"),
-    [
-        ("smollm2", "local", "smollm2", None),
-        ("hf:Qwen/Qwen2.5-3B-Instruct", "local", "Qwen/Qwen2.5-3B-Instruct", None),
-        ("/models/x", "local", "/models/x", None),
-        (
-            "openai:http://127.0.0.1:8000/v1#my-model",
-            "openai",
-            "my-model",
-            "http://127.0.0.1:8000/v1",
-        ),
-        ("vllm:Qwen/Qwen2.5-3B-Instruct", "vllm", "Qwen/Qwen2.5-3B-Instruct", None),
-    ],
-)
-def test_parse_model_spec(spec: str, kind: str, name: str, base_url: str | None) -> None:
-    parsed = parse_model_spec(spec)
-    assert (parsed.kind, parsed.name, parsed.base_url) == (kind, name, base_url)
-    assert str(parsed) == spec
-
-
-@pytest.mark.parametrize("spec", ["", "openai:http://x", "openai:#m"])
-def test_parse_model_spec_errors(spec: str) -> None:
-    with pytest.raises(ConfigError):
-        parse_model_spec(spec)
 
 
 def test_run_dirs_are_unique_and_described(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from rlsr_bench.models import parse_model_spec, prepare_model, resolve_local_pat
 def test_parse_model_spec(spec, kind, name, base_url):
     parsed = parse_model_spec(spec)
     assert (parsed.kind, parsed.name, parsed.base_url) == (kind, name, base_url)
+    assert str(parsed) == spec.strip()
 
 
 @pytest.mark.parametrize(
