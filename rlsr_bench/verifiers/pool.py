@@ -103,16 +103,17 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             return
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """Fork where available: workers inherit the imported sympy/grammar and its warm DFA.
+def _context(*, warm_grammar: bool) -> multiprocessing.context.BaseContext:
+    """Fork where available; with ``warm_grammar`` workers inherit sympy/grammar and its warm DFA.
 
     (A forkserver would re-import the caller's ``__main__`` in every worker, which breaks
     scripts without an ``if __name__ == "__main__"`` guard.)
     """
     if "fork" in multiprocessing.get_all_start_methods():
-        from rlsr_bench.verifiers.latex import warm_up
+        if warm_grammar:
+            from rlsr_bench.verifiers.latex import warm_up
 
-        warm_up()
+            warm_up()
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows/macOS fallback
 
@@ -163,7 +164,7 @@ class WorkerPool:
     ):
         self.size = max(1, workers or os.cpu_count() or 1)
         self.memory_limit = memory_limit
-        self._ctx = _context()
+        self._ctx = _context(warm_grammar=True)
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self.latencies: list[float] = []  # seconds per item of the last ``map``, in index order
@@ -341,7 +342,7 @@ def _verify_countdown_batch(records, workers, on_result) -> list[Verdict]:
 
     size = 1000
     chunks = [[dict(r) for r in records[i : i + size]] for i in range(0, len(records), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(warm_grammar=False)) as pool:
         for chunk_out in pool.map(_countdown_chunk, chunks):
             for outcome, reason, extracted in chunk_out:
                 v = Verdict(Outcome(outcome), reason, extracted)
