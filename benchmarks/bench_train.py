@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rlsr_bench.io import read_jsonl
 from rlsr_bench.recipes import apply_overrides, load_recipe
-from rlsr_bench.train import train
+from rlsr_bench.training import train
 
 PHASES = (
     "time_generation_s",

@@ -19,7 +19,7 @@ from rlsr_bench.backends import CachedBackend, ChatRequest, SamplingParams
 from rlsr_bench.backends.transformers_local import TransformersBackend
 from rlsr_bench.cache import DiskCache
 from rlsr_bench.data import load_countdown_eval
-from rlsr_bench.prompts import task_messages
+from rlsr_bench.registry import get_task
 
 
 def _timed(
@@ -44,7 +44,7 @@ def main() -> None:
     backend = TransformersBackend("smollm2", device="cpu")
     params = SamplingParams(max_new_tokens=args.new_tokens)
     puzzles = load_countdown_eval()[: args.prompts]
-    requests = [ChatRequest(task_messages("countdown", p), params) for p in puzzles]
+    requests = [ChatRequest(get_task("countdown").messages(p), params) for p in puzzles]
     print(
         f"transformers backend, smollm2 (135M) float32, CPU threads={torch.get_num_threads()}, "
         f"{len(requests)} Countdown prompts, max {args.new_tokens} new tokens, greedy, "

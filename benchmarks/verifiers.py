@@ -4,27 +4,35 @@
   (TinyZero's ``countdown.py``: allowed-characters regex, then ``eval`` with
   ``{"__builtins__": None}``; run here only on trusted, generated responses), same responses,
   median of ``--repeats``.
-- Integration: the 320 official answers through ``verify_batch`` on ``--workers`` workers
-  (verifications/s, p50/p99 latency per item), and the same (answer, reference) pairs through
-  math-verify (``parse`` + ``verify``) for comparison.
+- Integration: ``rlsr-bench verify --task integration`` (a subprocess: cold cache, start-up
+  included, reference-free) on the 320 official answers, against math-verify comparing the same
+  answers with their references (``parse`` + ``verify``, one fresh process, loop time only),
+  interleaved ``--integration-repeats`` times; medians and their ratio from the same run.
 - The 3,300 recorded responses (judged against the official answers): wall time, items/s.
 
     .venv/bin/python benchmarks/verifiers.py [--repeats 5] [--workers 2] [--skip-recorded]
+        [--skip-countdown] [--integration-repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import random
 import re
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from rlsr_bench.paths import asset_dir
 from rlsr_bench.verdict import Outcome
 from rlsr_bench.verifiers.countdown import verify_countdown
+from rlsr_bench.verifiers.integration import verify_record
 from rlsr_bench.verifiers.pool import WorkerPool
 
 DATA = asset_dir("tasks") / "integration_bee" / "data"
@@ -90,86 +98,139 @@ def bench_countdown(repeats: int, n: int) -> list[tuple[str, str]]:
     ]
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def _official_rows() -> list[dict]:
+    return [json.loads(line) for line in (DATA / "qualifiers.jsonl").open()]
 
 
-def bench_integration(workers: int, recorded: bool) -> list[tuple[str, str]]:
-    rows = [json.loads(line) for line in (DATA / "qualifiers.jsonl").open()]
-    records = [
-        {
-            "problem": r["problem"],
-            "response": f"<answer>{r['answer']}</answer>",
-            "answer": r["answer"],
-        }
-        for r in rows
-    ]
-    table = []
-    with WorkerPool(workers) as pool:
-        pool.run("integration", records[0])  # start the workers (not timed)
+def _cli() -> list[str]:
+    script = Path(sys.executable).with_name("rlsr-bench")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "rlsr_bench.cli"]
+
+
+def run_cli_verify(workers: int | None) -> tuple[float, dict[str, int]]:
+    """``rlsr-bench verify --task integration`` on the official answers, reference-free, cold.
+
+    Returns (wall seconds including interpreter start-up, outcome counts).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        answers, out = Path(tmp) / "answers.jsonl", Path(tmp) / "verdicts.jsonl"
+        with answers.open("w") as handle:
+            for r in _official_rows():
+                record = {"id": r["id"], "problem": r["problem"]}
+                handle.write(json.dumps({**record, "response": f"<answer>{r['answer']}</answer>"}))
+                handle.write("\n")
+        command = [*_cli(), "verify", "--task", "integration", str(answers), "-o", str(out)]
+        if workers:
+            command += ["--workers", str(workers)]
+        env = {**os.environ, "RLSR_BENCH_CACHE": str(Path(tmp) / "cache")}  # cold cache
         start = time.perf_counter()
-        verdicts = pool.map("integration", records, key=lambda r: r["problem"])
-        wall = time.perf_counter() - start
-        latencies = pool.latencies
-    correct = sum(v.outcome is Outcome.CORRECT for v in verdicts)
-    table += [
-        (f"integration: 320 official answers, {workers} workers, wall", f"{wall:.1f} s"),
-        ("integration: verifications/s", f"{len(records) / wall:.1f}"),
-        (
-            "integration: latency p50 / p99",
-            f"{_percentile(latencies, 0.5) * 1000:.0f} / "
-            f"{_percentile(latencies, 0.99) * 1000:.0f} ms",
-        ),
-        ("integration: correct (ours)", f"{correct}/{len(records)}"),
-    ]
-    from math_verify import parse, verify
-
-    start = time.perf_counter()
-    accepted = 0
-    for r in rows:
-        try:
-            gold, pred = parse(f"${r['answer']}$"), parse(f"${r['answer']}$")
-            accepted += bool(verify(gold, pred))
-        except Exception:
-            pass
-    mv_wall = time.perf_counter() - start
-    table += [
-        ("math-verify: same pairs, 1 process, /s", f"{len(rows) / mv_wall:.1f}"),
-        ("math-verify: accepted", f"{accepted}/{len(rows)}"),
-    ]
-    if recorded:
-        by_id = {r["id"]: r for r in rows}
-        rec = [json.loads(line) for line in (DATA / "recorded_judgments.jsonl").open()]
-        items = [
-            {
-                "problem": by_id[r["problem_id"]]["problem"],
-                "response": r["response"],
-                "answer": by_id[r["problem_id"]]["answer"],
-            }
-            for r in rec
-        ]
-        start = time.perf_counter()
-        with WorkerPool(workers) as pool:
-            verdicts = pool.map("integration", items, key=lambda r: r["problem"])
-        wall = time.perf_counter() - start
-        counts = {o: sum(v.outcome is o for v in verdicts) for o in Outcome}
-        agree = sum(
-            (v.outcome is Outcome.CORRECT) == r["autograder_label"]
-            for v, r in zip(verdicts, rec, strict=True)
-            if v.outcome is not Outcome.UNDECIDED
+        subprocess.run(
+            command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        decided = len(rec) - counts[Outcome.UNDECIDED]
-        table += [
-            (f"recorded: {len(items)} responses, {workers} workers, cold, wall", f"{wall:.1f} s"),
-            ("recorded: items/s", f"{len(items) / wall:.1f}"),
-            (
-                "recorded: correct / incorrect / undecided",
-                " / ".join(str(counts[o]) for o in Outcome),
-            ),
-            ("recorded: agreement with autograder_label (decided)", f"{agree}/{decided}"),
-        ]
-    return table
+        wall = time.perf_counter() - start
+        counts = collections.Counter(json.loads(line)["verdict"] for line in out.open())
+    return wall, dict(counts)
+
+
+_MATH_VERIFY = """
+import json, sys, time
+start = time.perf_counter()
+from math_verify import parse, verify
+imported = time.perf_counter()
+accepted = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    try:
+        accepted += bool(verify(parse(f"${r['answer']}$"), parse(f"${r['answer']}$")))
+    except Exception:
+        pass
+end = time.perf_counter()
+print(json.dumps({"loop": end - imported, "total": end - start, "accepted": accepted}))
+"""
+
+
+def run_math_verify() -> dict:
+    """math-verify (``parse`` + ``verify``) on the same answers against their references.
+
+    A fresh interpreter each time, so its LaTeX grammar starts as cold as ours; ``loop`` is
+    the verification loop alone (import excluded), ``total`` the whole process.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _MATH_VERIFY, str(DATA / "qualifiers.jsonl")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench_integration_cli(workers: int, repeats: int) -> list[tuple[str, str]]:
+    """Ours (CLI, reference-free, cold) against math-verify (with references), interleaved."""
+    ours, mv_loop, mv_total, counts, accepted = [], [], [], {}, 0
+    for _ in range(repeats):
+        wall, counts = run_cli_verify(workers)
+        ours.append(wall)
+        mv = run_math_verify()
+        mv_loop.append(mv["loop"])
+        mv_total.append(mv["total"])
+        accepted = mv["accepted"]
+    n = len(_official_rows())
+    ours_rate = n / statistics.median(ours)
+    mv_rate = n / statistics.median(mv_loop)
+    return [
+        (
+            f"integration: rlsr-bench verify CLI, {workers} workers, median wall",
+            f"{statistics.median(ours):.1f} s",
+        ),
+        ("integration: rlsr-bench verify /s (incl. start-up)", f"{ours_rate:.1f}"),
+        (
+            "integration: ours correct / incorrect / undecided",
+            " / ".join(str(counts.get(o, 0)) for o in ("correct", "incorrect", "undecided")),
+        ),
+        (
+            "math-verify: 1 process, median loop wall (total)",
+            f"{statistics.median(mv_loop):.1f} s ({statistics.median(mv_total):.1f} s)",
+        ),
+        ("math-verify: /s (loop only)", f"{mv_rate:.1f}"),
+        ("math-verify: accepted (answer vs itself)", f"{accepted}/{n}"),
+        ("ratio ours / math-verify (same run)", f"{ours_rate / mv_rate:.2f}"),
+        (
+            "runs (interleaved)",
+            f"{repeats}; ours {', '.join(f'{w:.1f}' for w in ours)} s; math-verify {', '.join(f'{w:.1f}' for w in mv_loop)} s",
+        ),
+    ]
+
+
+def bench_recorded(workers: int) -> list[tuple[str, str]]:
+    """The 3,300 recorded responses, judged against the official answers, cold pool."""
+    rows = _official_rows()
+    by_id = {r["id"]: r for r in rows}
+    rec = [json.loads(line) for line in (DATA / "recorded_judgments.jsonl").open()]
+    items = [
+        {
+            "problem": by_id[r["problem_id"]]["problem"],
+            "response": r["response"],
+            "answer": by_id[r["problem_id"]]["answer"],
+        }
+        for r in rec
+    ]
+    start = time.perf_counter()
+    with WorkerPool(workers) as pool:
+        verdicts = pool.map(verify_record, items, key=lambda r: r["problem"])
+    wall = time.perf_counter() - start
+    counts = {o: sum(v.outcome is o for v in verdicts) for o in Outcome}
+    agree = sum(
+        (v.outcome is Outcome.CORRECT) == r["autograder_label"]
+        for v, r in zip(verdicts, rec, strict=True)
+        if v.outcome is not Outcome.UNDECIDED
+    )
+    decided = len(rec) - counts[Outcome.UNDECIDED]
+    return [
+        (f"recorded: {len(items)} responses, {workers} workers, cold, wall", f"{wall:.1f} s"),
+        ("recorded: items/s", f"{len(items) / wall:.1f}"),
+        ("recorded: correct / incorrect / undecided", " / ".join(str(counts[o]) for o in Outcome)),
+        ("recorded: agreement with autograder_label (decided)", f"{agree}/{decided}"),
+    ]
 
 
 def main() -> None:
@@ -179,11 +240,21 @@ def main() -> None:
     parser.add_argument("--countdown-items", type=int, default=12_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-recorded", action="store_true")
+    parser.add_argument("--skip-countdown", action="store_true")
+    parser.add_argument("--integration-repeats", type=int, default=3)
     args = parser.parse_args()
-    rows = bench_countdown(args.repeats, args.countdown_items)
-    rows += bench_integration(args.workers, not args.skip_recorded)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    rows.append(("machine: cores / load average (1 min) at end", f"{os.cpu_count()} / {load:.1f}"))
+    load_start = os.getloadavg()[0]
+    rows = [] if args.skip_countdown else bench_countdown(args.repeats, args.countdown_items)
+    rows += bench_integration_cli(args.workers, args.integration_repeats)
+    if not args.skip_recorded:
+        rows += bench_recorded(args.workers)
+    load = os.getloadavg()[0]
+    rows.append(
+        (
+            "machine: cores / load average (1 min) at start, end",
+            f"{os.cpu_count()} / {load_start:.1f}, {load:.1f}",
+        )
+    )
     width = max(len(k) for k, _ in rows)
     print(f"{'measure':<{width}}  value")
     print(f"{'-' * width}  {'-' * 16}")

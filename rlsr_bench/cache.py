@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rlsr_bench.io import atomic_write_text
+from rlsr_bench.io import atomic_write_text, dumps_line
 from rlsr_bench.paths import cache_dir
 
 __all__ = ["DiskCache", "cache_key"]
@@ -20,11 +20,16 @@ __all__ = ["DiskCache", "cache_key"]
 def cache_key(*parts: Any) -> str:
     """Hash JSON-serialisable parts into a stable hex key.
 
+    Any string hashes, lone surrogates included (``"\\ud800"`` is valid JSON): they are
+    encoded with ``surrogatepass``, so keys of surrogate-free text are unchanged.
+
     >>> cache_key("a", 1) == cache_key("a", 1)
+    True
+    >>> cache_key("\\ud800") != cache_key("\\ud801")
     True
     """
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class DiskCache:
@@ -45,7 +50,8 @@ class DiskCache:
             return None
 
     def set(self, key: str, value: Any) -> None:
-        atomic_write_text(self._path(key), json.dumps({"value": value}, ensure_ascii=False))
+        """Store ``value`` (any JSON value, lone surrogates included) under ``key``."""
+        atomic_write_text(self._path(key), dumps_line({"value": value}))
 
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None

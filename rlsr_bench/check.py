@@ -17,18 +17,21 @@ by full key first, then by metric name, in the ``--max-drop`` option, then the b
 
 from __future__ import annotations
 
-import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rlsr_bench.errors import ConfigError, DataError, RlsrBenchError, located
-from rlsr_bench.io import write_json
+from rlsr_bench.errors import ConfigError, DataError, located
+from rlsr_bench.io import atomic_write_text, check_output_path, write_json
+from rlsr_bench.metrics import LOWER_IS_BETTER, Direction
+from rlsr_bench.metrics import direction as direction_of
+from rlsr_bench.runfiles import load_metrics_report, read_json_model
 from rlsr_bench.schema import MetricsReport
 
 __all__ = [
@@ -74,8 +77,6 @@ DEFAULT_MAX_DROP: dict[str, float] = {
     "n_items": 0,
 }
 _FALLBACK_MAX_DROP = 0.02
-LOWER_IS_BETTER = frozenset({"false_positive_rate", "brier", "ece", "unparsed_rate", "undecided"})
-_TWO_SIDED = frozenset({"n_items"})
 _EPS = 1e-9
 _DIRECTION_TEXT = {
     "higher": "higher is better",
@@ -83,9 +84,10 @@ _DIRECTION_TEXT = {
     "equal": "must not change",
 }
 
-Direction = Literal["higher", "lower", "equal"]
-Status = Literal["ok", "improved", "REGRESSED", "MISSING", "new", "undefined"]
-M = TypeVar("M", bound=BaseModel)
+Status = Literal["ok", "improved", "REGRESSED", "MISSING", "INVALID", "new", "undefined"]
+#: A finite number: NaN or Infinity in a baseline would switch the gate off (NaN compares as ok).
+_Finite = Annotated[float, Field(allow_inf_nan=False)]
+_Allowance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class Baseline(BaseModel):
@@ -100,10 +102,22 @@ class Baseline(BaseModel):
     versions: dict[str, str] = Field(
         default={}, description="the run's versions (run.json): verifier, judge prompt, packages"
     )
-    max_drop: dict[str, NonNegativeFloat] = Field(
-        default={}, description="allowed worsening, by full key or metric name"
+    max_drop: dict[str, _Allowance] = Field(
+        default={}, description="allowed worsening (finite, >= 0), by full key or metric name"
     )
-    metrics: dict[str, float | None]
+    metrics: dict[str, _Finite | None] = Field(
+        description="finite values (null = undefined); at least one metric"
+    )
+
+    @field_validator("metrics")
+    @classmethod
+    def _some_metrics(cls, value: dict[str, float | None]) -> dict[str, float | None]:
+        if not value:
+            raise ValueError(
+                "no metrics: an empty baseline would pass any run; write one with "
+                "`rlsr-bench check RUN --baseline FILE --write-baseline`"
+            )
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +139,7 @@ class MetricCheck:
 
     @property
     def failed(self) -> bool:
-        return self.status in ("REGRESSED", "MISSING")
+        return self.status in ("REGRESSED", "MISSING", "INVALID")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +186,15 @@ class CheckResult:
         return "\n".join(lines)
 
 
-_STATUS_ORDER: tuple[Status, ...] = ("ok", "improved", "new", "undefined", "REGRESSED", "MISSING")
+_STATUS_ORDER: tuple[Status, ...] = (
+    "ok",
+    "improved",
+    "new",
+    "undefined",
+    "REGRESSED",
+    "MISSING",
+    "INVALID",
+)
 
 
 def _fmt(value: float | None, *, signed: bool = False) -> str:
@@ -181,49 +203,6 @@ def _fmt(value: float | None, *, signed: bool = False) -> str:
     if float(value).is_integer() and abs(value) >= 1:
         return f"{value:+.0f}" if signed else f"{value:.0f}"
     return f"{value:+.4f}" if signed else f"{value:.4f}"
-
-
-def read_json_model(path: Path, model: type[M], *, error: type[RlsrBenchError] = DataError) -> M:
-    """Read a JSON file into a pydantic model; errors name the file and the field.
-
-    >>> read_json_model(Path("missing.json"), Baseline)
-    Traceback (most recent call last):
-    ...
-    rlsr_bench.errors.DataError: missing.json: file not found
-    """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: cannot read ({exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise error(located(path, exc.lineno, None, f"invalid JSON ({exc.msg})")) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            located(path, None, ".".join(str(p) for p in e["loc"]) or "(top level)", e["msg"])
-            for e in exc.errors()[:5]
-        ]
-        more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
-        raise error(f"not a valid {model.__name__}: " + "; ".join(problems) + more) from None
-
-
-def load_metrics_report(path: Path) -> MetricsReport:
-    """Load a run's ``metrics.json`` (a run directory or the file itself).
-
-    >>> load_metrics_report(Path("no-such-run"))
-    Traceback (most recent call last):
-    ...
-    rlsr_bench.errors.DataError: no-such-run/metrics.json: file not found
-    """
-    path = Path(path)
-    if path.is_dir() or path.suffix != ".json":
-        path = path / "metrics.json"
-    return read_json_model(path, MetricsReport)
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -249,6 +228,8 @@ def flatten_metrics(report: MetricsReport) -> dict[str, float | None]:
     ...     verifier_counts={"correct": 2, "incorrect": 1}, judges=[]))
     {'n_items': 3.0, 'verifier/correct': 2.0, 'verifier/undecided': 0.0}
     """
+    if getattr(report, "kind", None) == "loop":  # rlsr_bench.loop.gate.LoopMetrics
+        return report.flatten()  # type: ignore[attr-defined]
     flat: dict[str, float | None] = {"n_items": float(report.n_items)}
     for outcome in ("correct", "undecided"):
         flat[f"verifier/{outcome}"] = float(report.verifier_counts.get(outcome, 0))
@@ -262,13 +243,6 @@ def flatten_metrics(report: MetricsReport) -> dict[str, float | None]:
 
 def _name(key: str) -> str:
     return key.rsplit("/", 1)[-1]
-
-
-def _direction(key: str) -> Direction:
-    name = _name(key)
-    if name in _TWO_SIDED:
-        return "equal"
-    return "lower" if name in LOWER_IS_BETTER else "higher"
 
 
 def parse_max_drop(text: str) -> dict[str, float]:
@@ -315,6 +289,11 @@ def _allowed(key: str, *tables: Mapping[str, float]) -> float:
 def _status(
     baseline: float | None, now: float | None, allowed: float, direction: Direction
 ) -> Status:
+    # Non-finite values never pass: NaN compares false both ways, +-inf swamps any allowance.
+    if (baseline is not None and not math.isfinite(baseline)) or (
+        now is not None and not math.isfinite(now)
+    ):
+        return "INVALID"
     if baseline is None:
         return "new" if now is not None else "undefined"
     if now is None:
@@ -346,7 +325,7 @@ def compare(
         base_value = baseline.metrics.get(key)
         now = metrics.get(key)
         allowed = _allowed(key, overrides, baseline.max_drop)
-        direction = _direction(key)
+        direction = direction_of(key)
         checks.append(
             MetricCheck(
                 key,
@@ -377,6 +356,13 @@ def baseline_from_report(
     0.05
     """
     metrics = flatten_metrics(report)
+    for key, value in metrics.items():
+        if value is not None and not math.isfinite(value):
+            raise DataError(
+                located(
+                    source or "metrics.json", None, key, f"expected a finite number, got {value}"
+                )
+            )
     merged = dict(DEFAULT_MAX_DROP if previous is None else previous.max_drop)
     merged.update(max_drop or {})
     _validate_names(merged, set(metrics), "--max-drop")
@@ -397,7 +383,7 @@ WATCHED_VERSIONS = ("verifier", "judge_prompt", "rlsr-bench")
 def version_notes(baseline: Baseline, versions: Mapping[str, str]) -> list[str]:
     """Say which watched versions differ between a baseline and a run.
 
-    >>> base = Baseline(kind="k", task="t", versions={"verifier": "1"}, metrics={})
+    >>> base = Baseline(kind="k", task="t", versions={"verifier": "1"}, metrics={"n_items": 1})
     >>> version_notes(base, {"verifier": "2"})
     ['verifier version differs: baseline 1, run 2']
     """
@@ -464,5 +450,17 @@ def write_junit(result: CheckResult, path: Path, *, suite: str = "rlsr-bench che
         elif check.status in ("new", "undefined"):
             ET.SubElement(case, "skipped", message=f"{check.status}: {text}")
         ET.SubElement(case, "system-out").text = text
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    for element in root.iter():  # metric keys come from files: keep the XML well-formed
+        element.attrib = {k: _xml_text(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = _xml_text(element.text)
+    check_output_path(path)
+    atomic_write_text(path, ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
+
+
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Replace the characters XML 1.0 cannot hold (controls, lone surrogates) with U+FFFD."""
+    return _XML_ILLEGAL.sub("\ufffd", text)

@@ -13,7 +13,6 @@ __all__ = [
     "countdown_eval_path",
     "load_countdown_eval",
     "load_qualifiers",
-    "load_recorded_judgments",
     "qualifiers_by_id",
     "qualifiers_path",
     "recorded_judgments_path",
@@ -21,14 +20,17 @@ __all__ = [
 
 
 def qualifiers_path() -> Path:
+    """The Integration Bee qualifier problems' file."""
     return asset_dir("tasks") / "integration_bee" / "data" / "qualifiers.jsonl"
 
 
 def recorded_judgments_path() -> Path:
+    """The recorded Integration Bee answers with their judges' verdicts."""
     return asset_dir("tasks") / "integration_bee" / "data" / "recorded_judgments.jsonl"
 
 
 def countdown_eval_path() -> Path:
+    """The Countdown evaluation split's file."""
     return asset_dir("tasks") / "countdown" / "data" / "eval.jsonl"
 
 
@@ -45,11 +47,6 @@ def _qualifiers_by_id() -> dict[str, dict[str, Any]]:
 def qualifiers_by_id() -> dict[str, dict[str, Any]]:
     """Qualifier problems keyed by id (``mit-YYYY-qNN``)."""
     return dict(_qualifiers_by_id())
-
-
-def load_recorded_judgments() -> list[dict[str, Any]]:
-    """The 3,300 recorded answers with 11 judges' verdicts each."""
-    return read_jsonl(recorded_judgments_path())
 
 
 def load_countdown_eval() -> list[dict[str, Any]]:

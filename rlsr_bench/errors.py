@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["BackendError", "ConfigError", "DataError", "RlsrBenchError", "located"]
+__all__ = [
+    "BackendError",
+    "ConfigError",
+    "DataError",
+    "OutputError",
+    "RlsrBenchError",
+    "located",
+]
 
 
 class RlsrBenchError(Exception):
@@ -19,6 +26,10 @@ class DataError(RlsrBenchError):
 
 class BackendError(RlsrBenchError):
     """A generation backend failed (server down, model missing, ...)."""
+
+
+class OutputError(RlsrBenchError):
+    """An output file cannot be written (a folder in the way, no permission, disk full)."""
 
 
 def located(path: object, line: int | None, field: str | None, message: str) -> str:

@@ -11,49 +11,61 @@ results and logged samples next to ``run.json``.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.models import parse_model_spec, resolve_local_path
-from rlsr_bench.verdict import Outcome, Verdict
+from rlsr_bench.verdict import Outcome
 
-__all__ = ["EvalResult", "evaluate", "lm_eval_model_args", "score_response"]
+if TYPE_CHECKING:
+    from rlsr_bench.registry import Task
+
+__all__ = ["EvalResult", "evaluate", "lm_eval_model_args", "lm_eval_task_names", "score_response"]
 
 log = logging.getLogger(__name__)
 
-TASKS = ("countdown", "integration_bee", "integration_bee_2025")
+
+def lm_eval_task_names() -> list[str]:
+    """The lm-eval tasks rlsr-bench ships (each scored by a registry task)."""
+    from rlsr_bench.registry import all_tasks
+
+    return [name for task in all_tasks() for name in task.lm_eval_tasks]
 
 
-def score_response(task: str, doc: Mapping[str, Any], response: str) -> dict[str, float]:
+def score_response(
+    task: str | Task, doc: Mapping[str, Any], response: str, *, timeout: float = 5.0
+) -> dict[str, float]:
     """Verify one response and return its lm-eval metrics (acc, answer_rate, undecided_rate).
+
+    ``task`` is a registry task or its name; ``doc`` holds the task's problem fields.
 
     >>> score_response("countdown", {"numbers": [3, 5, 7], "target": 22},
     ...                "3*5+7 = 22 so <answer>3*5+7</answer>")["acc"]
     1.0
     """
-    verdict: Verdict
-    if task == "countdown":
-        from rlsr_bench.verifiers.countdown import extract_answer, verify_countdown
+    from rlsr_bench.registry import get_task
 
-        verdict = verify_countdown(list(doc["numbers"]), int(doc["target"]), response)
-    elif task in ("integration", "integration_bee"):
-        from rlsr_bench.verifiers.integration import extract_answer, verify_integral
-
-        verdict = verify_integral(doc["problem"], response, answer=doc.get("answer"))
-    else:
-        raise ValueError(f"unknown task {task!r}; expected 'countdown' or 'integration'")
+    spec = get_task(task)
+    verdict = spec.verify(doc, response, timeout=timeout)
     return {
         "acc": float(verdict.outcome == Outcome.CORRECT),
-        "answer_rate": float(extract_answer(response) is not None),
+        "answer_rate": float(spec.extract_answer(response) is not None),
         "undecided_rate": float(verdict.outcome == Outcome.UNDECIDED),
     }
 
 
-def lm_eval_model_args(spec: str) -> tuple[str, dict[str, Any]]:
+def lm_eval_model_args(
+    spec: str, client: Mapping[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
     """Return the lm-eval model name and arguments of a model spec.
+
+    ``client`` (``openai_compat.client_options``) maps ``request_timeout`` to lm-eval's
+    ``timeout`` (a total deadline with ``num_concurrent`` > 1), ``concurrency`` to
+    ``num_concurrent`` and ``max_retries`` to ``max_retries`` + 1 attempts.
 
     >>> lm_eval_model_args("openai:http://127.0.0.1:8000/v1#m")
     ('local-chat-completions', {'model': 'm', 'base_url': 'http://127.0.0.1:8000/v1/chat/completions', 'tokenizer_backend': 'none', 'num_concurrent': 4, 'max_retries': 5})
@@ -62,13 +74,21 @@ def lm_eval_model_args(spec: str) -> tuple[str, dict[str, Any]]:
     if parsed.kind == "openai":
         assert parsed.base_url is not None
         url = parsed.base_url.rstrip("/")
-        return "local-chat-completions", {
+        args: dict[str, Any] = {
             "model": parsed.name,
             "base_url": f"{url}/chat/completions",
             "tokenizer_backend": "none",
             "num_concurrent": 4,
             "max_retries": 5,
         }
+        client = client or {}
+        if "request_timeout" in client:
+            args["timeout"] = max(1, math.ceil(client["request_timeout"]))
+        if "concurrency" in client:
+            args["num_concurrent"] = client["concurrency"]
+        if "max_retries" in client:
+            args["max_retries"] = client["max_retries"] + 1  # lm-eval counts attempts
+        return "local-chat-completions", args
     if parsed.kind == "vllm":
         return "vllm", {"pretrained": resolve_local_path(parsed.name)}
     import torch
@@ -100,6 +120,7 @@ def evaluate(
     gen_kwargs: str | None = None,
     seed: int = 1234,
     log_samples: bool = True,
+    client: Mapping[str, Any] | None = None,
 ) -> EvalResult:
     """Run lm-eval tasks on a model; write lm-eval's results and samples files into ``run_dir``.
 
@@ -120,9 +141,9 @@ def evaluate(
     unknown = [t for t in tasks if not manager.match_tasks([t])]
     if unknown:
         raise ConfigError(
-            f"--tasks: unknown task(s) {', '.join(unknown)}; rlsr-bench ships {', '.join(TASKS)}"
+            f"--tasks: unknown task(s) {', '.join(unknown)}; rlsr-bench ships {', '.join(lm_eval_task_names())}"
         )
-    model_name, model_args = lm_eval_model_args(model)
+    model_name, model_args = lm_eval_model_args(model, client)
     log.info("lm-eval %s %s on %s", model_name, model_args, tasks)
     tracker = EvaluationTracker(output_path=str(run_dir / "results.json"))
     results = lm_eval.simple_evaluate(

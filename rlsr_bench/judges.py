@@ -18,10 +18,12 @@ a truncated reply — is the third outcome ``unparsed``: counted and reported, n
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 import jinja2
@@ -32,8 +34,11 @@ from rlsr_bench.errors import ConfigError
 from rlsr_bench.paths import asset_dir
 
 __all__ = [
+    "MAX_JUDGED_RESPONSE_CHARS",
+    "OPEN_SCORE_TAG",
     "JudgePrompt",
     "JudgeVerdict",
+    "cut_response",
     "load_judge_prompt",
     "parse_judge_output",
     "verdict_probability",
@@ -41,7 +46,29 @@ __all__ = [
 
 JudgeOutcome = Literal["yes", "no", "unparsed"]
 
-_TASK_ALIASES = {"integration_bee": "integration"}
+#: Longest candidate answer (characters) shown to a judge. A longer one is cut: its first
+#: quarter and last three quarters of this budget are kept around a ``[... N characters cut
+#: ...]`` marker (the final answer is usually at the end). Pipelines count cut answers.
+MAX_JUDGED_RESPONSE_CHARS = 16_000
+
+
+def cut_response(response: str, limit: int = MAX_JUDGED_RESPONSE_CHARS) -> tuple[str, bool]:
+    """Return the response as shown to a judge (at most about ``limit`` characters), and whether it was cut.
+
+    >>> cut_response("short")
+    ('short', False)
+    >>> text, cut = cut_response("a" * 50 + "b" * 50, limit=20)
+    >>> cut, text
+    (True, 'aaaaa\\n[... 80 characters cut ...]\\nbbbbbbbbbbbbbbb')
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be positive, got {limit}")
+    if len(response) <= limit:
+        return response, False
+    head = limit // 4
+    tail = limit - head
+    cut = len(response) - head - tail
+    return f"{response[:head]}\n[... {cut} characters cut ...]\n{response[-tail:]}", True
 
 
 class _PromptSpec(BaseModel):
@@ -88,12 +115,21 @@ class JudgePrompt:
         return f"{self.task}/{self.name}@v{self.version}"
 
     def messages(
-        self, problem: str, response: str, reference: str | None = None
+        self,
+        problem: str,
+        response: str,
+        reference: str | None = None,
+        *,
+        max_response_chars: int = MAX_JUDGED_RESPONSE_CHARS,
     ) -> list[dict[str, str]]:
-        """Render the chat messages asking the judge about one response."""
+        """Render the chat messages asking the judge about one response.
+
+        The response is shown cut to ``max_response_chars`` (see ``cut_response``).
+        """
         if self.requires_reference and reference is None:
             raise ConfigError(f"judge prompt {self.id} needs a reference answer; none was given")
-        values = {"problem": problem, "response": response, "reference": reference or ""}
+        shown, _ = cut_response(response, max_response_chars)
+        values = {"problem": problem, "response": shown, "reference": reference or ""}
         return [
             {"role": "system", "content": _ENV.from_string(self.system).render(values)},
             {"role": "user", "content": _ENV.from_string(self.user).render(values)},
@@ -101,8 +137,7 @@ class JudgePrompt:
 
 
 @cache
-def _load_file(task: str) -> _JudgeFile:
-    path = asset_dir("judges") / f"{task}.yaml"
+def _load_file(task: str, path: Path) -> _JudgeFile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -128,16 +163,23 @@ def _load_file(task: str) -> _JudgeFile:
 
 
 def load_judge_prompt(task: str, name: str = "self_judge") -> JudgePrompt:
-    """Load a judge prompt template shipped in ``judges/<task>.yaml``.
+    """Load a judge prompt template of a task (shipped in ``judges/<task>.yaml``).
 
     >>> load_judge_prompt("integration", "reference_judge").requires_reference
     True
     """
-    task = _TASK_ALIASES.get(task, task)
-    spec = _load_file(task)
+    from rlsr_bench.registry import find_task
+
+    owner = find_task(task)
+    if owner is not None:
+        task, path = owner.name, owner.judge_prompts_path()
+    else:  # not a registered task: a prompt file of that name may still exist
+        path = asset_dir("judges") / f"{task}.yaml"
+    spec = _load_file(task, path)
     if name not in spec.prompts:
         raise ConfigError(
-            f"judges/{task}.yaml: no prompt {name!r}; expected one of {sorted(spec.prompts)}"
+            f"{path.parent.name}/{path.name}: no prompt {name!r}; "
+            f"expected one of {sorted(spec.prompts)}"
         )
     prompt = spec.prompts[name]
     return JudgePrompt(
@@ -165,25 +207,34 @@ class JudgeVerdict:
     method: str | None = None
 
 
-_TAG = re.compile(r"<\s*JUDGE_SCORE\s*>(.*?)<\s*/\s*JUDGE_SCORE\s*>", re.IGNORECASE | re.DOTALL)
-_OPEN_TAG = re.compile(r"<\s*JUDGE_SCORE\s*>", re.IGNORECASE)
-_SCORE_LINE = re.compile(r"^\W*(?:final\s+)?score\s*[:=]\s*\**\s*([01])\s*\**\W*$", re.IGNORECASE)
-_BOXED = re.compile(r"\\boxed\{\s*([01])\s*\}")
-_PREDICTION = re.compile(r"\bprediction\s*[:=]\s*\**\s*(true|false)\b", re.IGNORECASE)
+# Every pattern below runs in time linear in the reply: possessive quantifiers (``*+``) where a
+# run is followed by something that cannot start it, no lazy ``.*?`` scans (score tags are paired
+# by position, see ``_last_tag``), and the line patterns run on the last non-blank line only.
+_OPEN_TAG = re.compile(r"<\s*+JUDGE_SCORE\s*+>", re.IGNORECASE)
+_CLOSE_TAG = re.compile(r"<\s*+/\s*+JUDGE_SCORE\s*+>", re.IGNORECASE)
+#: An opening ``<JUDGE_SCORE>`` tag as the parser reads it (training's forced choice cuts there).
+OPEN_SCORE_TAG = _OPEN_TAG
+_SCORE_LINE = re.compile(r"^\W*+(?:final\s++)?+score\s*+[:=]\s*+\**+\s*+([01])\W*+$", re.IGNORECASE)
+_BOXED = re.compile(r"\\boxed\{\s*+([01])\s*+\}")
+_PREDICTION = re.compile(r"\bprediction\s*+[:=]\s*+\**+\s*+(true|false)\b", re.IGNORECASE)
 _VERDICT_LINE = re.compile(
-    r"^\W*(?:final\s+)?verdict\s*[:=]\s*\**\s*(yes|no|correct|incorrect)\s*\**\W*$", re.IGNORECASE
+    r"^\W*+(?:final\s++)?+verdict\s*+[:=]\s*+\**+\s*+(yes|no|correct|incorrect)\W*+$",
+    re.IGNORECASE,
 )
 _CONF_TAG = re.compile(
-    r"<\s*CONFIDENCE\s*>\s*([0-9]+(?:\.[0-9]+)?)\s*<\s*/\s*CONFIDENCE\s*>", re.IGNORECASE
+    r"<\s*+CONFIDENCE\s*+>\s*+([0-9]++(?:\.[0-9]++)?+)\s*+<\s*+/\s*+CONFIDENCE\s*+>",
+    re.IGNORECASE,
 )
 _CONF_TEXT = re.compile(
-    r"\bconfidence\s*(?:level)?\s*[:=]\s*\**\s*([0-9]+(?:\.[0-9]+)?)", re.IGNORECASE
+    r"\bconfidence\s*+(?:level)?+\s*+[:=]\s*+\**+\s*+([0-9]++(?:\.[0-9]++)?+)", re.IGNORECASE
 )
 _MAX_CHARS = 200_000  # longer replies are read from their tail only
 
 
-def _confidence(text: str) -> float | None:
-    found = _CONF_TAG.findall(text) or _CONF_TEXT.findall(text)
+def _confidence(text: str, lowered: str) -> float | None:
+    found = _CONF_TAG.findall(text) if "<" in text else []
+    if not found and "dence" in lowered:  # a cheap necessary condition for _CONF_TEXT
+        found = _CONF_TEXT.findall(text)
     if not found:
         return None
     value = float(found[-1])
@@ -191,8 +242,39 @@ def _confidence(text: str) -> float | None:
 
 
 def _last_line_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return pattern.match(lines[-1].strip()) if lines else None
+    for line in reversed(text.splitlines()):
+        if line.strip():
+            return pattern.match(line.strip())
+    return None
+
+
+def _last_tag(text: str) -> tuple[bool, str | None]:
+    """Return (any opening tag?, the value of the last complete tag or None when cut off).
+
+    Tags pair left to right as ``<JUDGE_SCORE>(.*?)</JUDGE_SCORE>`` would (an opening tag pairs
+    with the first closing tag after it, and pairs do not overlap), computed from the tag
+    positions in linear time. The last verdict counts only if the last opening tag starts the
+    last pair: a later opening tag without its closing tag means the verdict is cut off.
+    """
+    opens = [(m.start(), m.end()) for m in _OPEN_TAG.finditer(text)]
+    if not opens:
+        return False, None
+    found = [(m.start(), m.end()) for m in _CLOSE_TAG.finditer(text)]
+    closes = [start for start, _ in found]
+    position, last = 0, None
+    while True:
+        i = bisect.bisect_left(opens, (position, -1))
+        if i == len(opens):
+            break
+        start, end = opens[i]
+        j = bisect.bisect_left(closes, end)
+        if j == len(closes):
+            break
+        last = (start, text[end : closes[j]])
+        position = found[j][1]
+    if last is None or last[0] != opens[-1][0]:
+        return True, None
+    return True, last[1]
 
 
 def parse_judge_output(text: str) -> JudgeVerdict:
@@ -206,18 +288,14 @@ def parse_judge_output(text: str) -> JudgeVerdict:
     if not isinstance(text, str):
         return JudgeVerdict("unparsed", None, None, str(text))
     tail = text[-_MAX_CHARS:]
-    confidence = _confidence(tail)
-    tags = _TAG.findall(tail)
-    if tags:
-        value = tags[-1].strip()
-        # A later opening tag without its closing tag means the last verdict is cut off.
-        last_open = list(_OPEN_TAG.finditer(tail))[-1].start()
-        last_closed = list(_TAG.finditer(tail))[-1].start()
-        if value in ("0", "1") and last_open == last_closed:
+    lowered = tail.lower()
+    confidence = _confidence(tail, lowered)
+    tagged, value = _last_tag(tail)
+    if tagged:
+        value = value.strip() if value is not None else None
+        if value in ("0", "1"):
             score = int(value)
             return JudgeVerdict("yes" if score else "no", score, confidence, text, "tag")  # type: ignore[arg-type]
-        return JudgeVerdict("unparsed", None, confidence, text)
-    if _OPEN_TAG.search(tail):
         return JudgeVerdict("unparsed", None, confidence, text)
     if match := _last_line_match(_SCORE_LINE, tail):
         score = int(match.group(1))
@@ -225,7 +303,7 @@ def parse_judge_output(text: str) -> JudgeVerdict:
     if boxed := _BOXED.findall(tail):
         score = int(boxed[-1])
         return JudgeVerdict("yes" if score else "no", score, confidence, text, "boxed")  # type: ignore[arg-type]
-    if predictions := _PREDICTION.findall(tail):
+    if "pred" in lowered and (predictions := _PREDICTION.findall(tail)):
         score = 1 if predictions[-1].lower() == "true" else 0
         return JudgeVerdict("yes" if score else "no", score, confidence, text, "prediction")  # type: ignore[arg-type]
     if match := _last_line_match(_VERDICT_LINE, tail):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
@@ -38,12 +39,17 @@ from rlsr_bench.schema import (
 
 __all__ = [
     "CLASSIFICATION_METRICS",
+    "DIRECTIONS",
+    "HIGHER_IS_BETTER",
     "LOWER_IS_BETTER",
     "PROBABILITY_METRICS",
     "bootstrap_intervals",
     "classification_metrics",
     "confusion_counts",
+    "direction",
     "metrics_from_counts",
+    "point_metrics",
+    "rank_judges",
     "reliability_bins",
     "score_judge",
 ]
@@ -60,7 +66,65 @@ CLASSIFICATION_METRICS = (
     "mcc",
 )
 PROBABILITY_METRICS = ("auroc", "brier", "ece")
-LOWER_IS_BETTER = frozenset({"false_positive_rate", "brier", "ece", "unparsed_rate"})
+
+Direction = Literal["higher", "lower", "equal"]
+
+#: Which way each metric name is better — the one table read by the regression gate, the
+#: report's columns and the leaderboard ranking. ``equal``: any change is a difference (a count
+#: of items). A name not listed is higher-is-better (sklearn: ``*_score``).
+DIRECTIONS: dict[str, Direction] = {
+    **dict.fromkeys(CLASSIFICATION_METRICS, "higher"),
+    "false_positive_rate": "lower",
+    "auroc": "higher",
+    "brier": "lower",
+    "ece": "lower",
+    "unparsed_rate": "lower",
+    "correct": "higher",
+    "undecided": "lower",
+    "n_items": "equal",
+    # training (metrics.jsonl): the self-judge against the verifier, per step
+    "judge_precision": "higher",
+    "judge_recall": "higher",
+    "judge_kappa": "higher",
+    "judge_fpr": "lower",
+    "judge_unparsed_rate": "lower",
+}
+LOWER_IS_BETTER = frozenset(name for name, way in DIRECTIONS.items() if way == "lower")
+HIGHER_IS_BETTER = frozenset(name for name, way in DIRECTIONS.items() if way == "higher")
+
+
+def direction(key: str) -> Direction:
+    """Which way a metric is better, by its name (the last part of a ``/``-separated key).
+
+    >>> direction("judge/gpt-4o/false_positive_rate"), direction("kappa"), direction("n_items")
+    ('lower', 'higher', 'equal')
+    """
+    return DIRECTIONS.get(key.rsplit("/", 1)[-1], "higher")
+
+
+def rank_judges(judges: Sequence[JudgeMetrics], *, by: str = "kappa") -> list[JudgeMetrics]:
+    """Sort judges best first by one metric (its direction from ``DIRECTIONS``).
+
+    Judges whose metric is undefined come last; ties keep name order.
+
+    >>> from rlsr_bench.schema import ConfusionCounts
+    >>> def judge(name, kappa):
+    ...     return JudgeMetrics(judge=name, n_items=1, n_scored=1, n_verifier_undecided=0,
+    ...         n_unparsed=0, unparsed_rate=0.0, confusion=ConfusionCounts(tp=1, fp=0, fn=0, tn=0),
+    ...         metrics={"kappa": Estimate(value=kappa)})
+    >>> [j.judge for j in rank_judges([judge("a", 0.1), judge("b", None), judge("c", 0.5)])]
+    ['c', 'a', 'b']
+    """
+    sign = -1.0 if direction(by) == "lower" else 1.0
+
+    def key(judge: JudgeMetrics) -> tuple[bool, float, str]:
+        estimate = judge.metrics.get(by)
+        value = None if estimate is None else estimate.value
+        if value is None or np.isnan(value):
+            return (True, 0.0, judge.judge)
+        return (False, -sign * value, judge.judge)
+
+    return sorted(judges, key=key)
 
 
 def _as_bool(values: Sequence[bool] | np.ndarray, name: str) -> np.ndarray:
@@ -132,6 +196,18 @@ def _none_if_nan(value: float | np.floating | None) -> float | None:
     return None if np.isnan(value) else value
 
 
+def point_metrics(tp: float, fp: float, fn: float, tn: float) -> dict[str, float | None]:
+    """Every classification metric of one set of counts; None where undefined.
+
+    Counts may be averages (only their ratios matter), e.g. training's counts averaged over
+    processes.
+
+    >>> point_metrics(3, 1, 1, 3)["false_positive_rate"], point_metrics(0, 0, 0, 0)["kappa"]
+    (0.25, None)
+    """
+    return {k: _none_if_nan(v) for k, v in metrics_from_counts(tp, fp, fn, tn).items()}
+
+
 def classification_metrics(
     y_true: Sequence[bool], y_pred: Sequence[bool], y_prob: Sequence[float] | None = None
 ) -> dict[str, float | None]:
@@ -146,7 +222,7 @@ def classification_metrics(
     """
     t, p = _as_bool(y_true, "y_true"), _as_bool(y_pred, "y_pred")
     c = confusion_counts(t, p)
-    out = {k: _none_if_nan(v) for k, v in metrics_from_counts(c.tp, c.fp, c.fn, c.tn).items()}
+    out = point_metrics(c.tp, c.fp, c.fn, c.tn)
     if y_prob is not None:
         prob = np.asarray(y_prob, dtype=np.float64)
         has = ~np.isnan(prob)
@@ -267,7 +343,8 @@ def _probability_samples(
 
 
 def _seed(seed: int, *names: str) -> list[int]:
-    return [seed, *(zlib.crc32(name.encode("utf-8")) for name in names)]
+    # surrogatepass: a group name from data may hold a lone surrogate (valid JSON)
+    return [seed, *(zlib.crc32(name.encode("utf-8", "surrogatepass")) for name in names)]
 
 
 def _rate_interval(

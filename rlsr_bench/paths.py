@@ -10,7 +10,7 @@ import platformdirs
 
 __all__ = ["asset_dir", "cache_dir", "runs_dir"]
 
-_ASSETS = ("tasks", "judges", "trainers", "reports")
+_ASSETS = ("tasks", "judges", "trainers", "reports", "generators")
 
 
 def asset_dir(name: str) -> Path:

@@ -39,7 +39,6 @@ __all__ = [
     "INTEGRAL_PROBE_TYPES",
     "countdown_probes",
     "integral_probes",
-    "split_top_level_terms",
 ]
 
 COUNTDOWN_PROBE_TYPES = (
@@ -138,41 +137,6 @@ def countdown_probes(
     return out
 
 
-_OPEN = "([{"
-_CLOSE = ")]}"
-
-
-def split_top_level_terms(latex: str) -> list[str]:
-    """Split a LaTeX expression at its top-level ``+``/``-`` signs (signs stay with terms).
-
-    >>> split_top_level_terms("x^{2} - \\\\frac{a+b}{2} + 1")
-    ['x^{2}', '- \\\\frac{a+b}{2}', '+ 1']
-    """
-    terms: list[str] = []
-    depth = 0
-    start = 0
-    i = 0
-    text = latex
-    while i < len(text):
-        char = text[i]
-        if text.startswith("\\left", i) or text.startswith("\\right", i):
-            i += 5 if text.startswith("\\left", i) else 6
-            continue
-        if char in _OPEN:
-            depth += 1
-        elif char in _CLOSE:
-            depth = max(depth - 1, 0)
-        elif char in "+-" and depth == 0 and i > 0:
-            previous = text[:i].rstrip()
-            # A sign right after an operator, '^', '_' or '(' is unary, not a term boundary.
-            if previous and previous[-1] not in "+-*/^_=(,{" and not previous.endswith("\\cdot"):
-                terms.append(text[start:i].strip())
-                start = i
-        i += 1
-    terms.append(text[start:].strip())
-    return [t for t in terms if t]
-
-
 _INTEGRAL = re.compile(
     r"^\s*\\int\s*(?P<limits>(?:_\s*(?:\{[^{}]*\}|\S)\s*\^\s*(?:\{[^{}]*\}|\S))?)(?P<body>.*)$",
     re.DOTALL,
@@ -214,6 +178,8 @@ def integral_probes(
     >>> [p["probe_type"] for p in probes]
     ['reference', 'sign_flip', 'constant_factor', 'derivative_instead', 'dropped_term', 'wrong_inner_argument']
     """
+    from rlsr_bench.verifiers.latex import split_top_level_terms
+
     out: list[dict[str, Any]] = []
     for problem in problems:
         if problem.get("kind", "integral") != "integral" or not problem.get("answer"):

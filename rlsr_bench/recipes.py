@@ -8,14 +8,14 @@ TRL's ``GRPOConfig``. Command-line flags override fields with dotted keys
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -32,12 +32,32 @@ __all__ = [
     "DataOptions",
     "Recipe",
     "RewardOptions",
+    "TaskName",
     "apply_overrides",
     "find_recipe",
     "grpo_config",
+    "grpo_field_problem",
     "load_recipe",
     "parse_set_options",
+    "read_yaml_model",
+    "recipe_key_line",
 ]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _registered_task(task: str) -> str:
+    """Return the canonical name of a registered task or alias (ValueError for an unknown one)."""
+    from rlsr_bench.registry import get_task
+
+    try:
+        return get_task(task).name
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# A recipe's task: any registered name or alias, stored as the canonical name.
+TaskName = Annotated[str, AfterValidator(_registered_task)]
 
 # GRPOConfig fields the trainer sets itself; a recipe sets them through top-level fields.
 _MANAGED_GRPO_FIELDS = {
@@ -46,6 +66,72 @@ _MANAGED_GRPO_FIELDS = {
     "logging_steps": "the trainer logs every step (metrics.jsonl has one line per step)",
     "reward_weights": "there is one reward function; choose it with 'reward.kind'",
 }
+
+
+# Ranges of GRPOConfig numbers (the types come from GRPOConfig's own annotations). TRL and
+# transformers accept some bad values silently (max_steps <= 0 trains by epochs instead).
+_POSITIVE = frozenset(
+    {
+        "learning_rate", "max_steps", "num_train_epochs", "per_device_train_batch_size",
+        "per_device_eval_batch_size", "gradient_accumulation_steps", "num_generations",
+        "num_generations_eval", "max_completion_length", "max_prompt_length",
+        "generation_batch_size", "steps_per_generation", "num_iterations", "temperature",
+        "save_steps", "eval_steps", "save_total_limit", "vllm_tensor_parallel_size",
+        "repetition_penalty", "vllm_max_model_length", "torch_empty_cache_steps",
+    }
+)  # fmt: skip
+_UNIT_INTERVAL = frozenset({"top_p", "min_p", "warmup_ratio", "vllm_gpu_memory_utilization"})
+_COUNT_SUFFIXES = ("_steps", "_size", "_length", "_epochs", "_limit", "_workers")
+
+
+def _grpo_types() -> dict[str, Any]:
+    import typing
+
+    from trl import GRPOConfig
+
+    return typing.get_type_hints(GRPOConfig)
+
+
+def grpo_field_problem(key: str, value: Any) -> str | None:
+    """Say what is wrong with one ``grpo:`` entry (name, type, range), or None when it is fine.
+
+    >>> grpo_field_problem("learning_rate", "fast")
+    "expected a number (float), got 'fast'"
+    >>> grpo_field_problem("max_steps", -6)
+    'expected a number > 0, got -6'
+    >>> grpo_field_problem("max_steps", 10) is None
+    True
+    """
+    if key in _MANAGED_GRPO_FIELDS:
+        return f"managed by rlsr-bench: {_MANAGED_GRPO_FIELDS[key]}"
+    types = _grpo_types()
+    if key not in types:
+        return f"not a GRPOConfig field (TRL {_trl_version()})"
+    from pydantic import TypeAdapter
+
+    try:
+        TypeAdapter(types[key]).validate_python(value)
+    except ValidationError:
+        return f"expected {_type_name(types[key])}, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if key in _UNIT_INTERVAL and not 0 <= value <= 1:
+        return f"expected a number in [0, 1], got {value!r}"
+    if key in _POSITIVE and not value > 0:
+        return f"expected a number > 0, got {value!r}"
+    if (key.startswith("num_") or key.endswith(_COUNT_SUFFIXES)) and value < 0:
+        return f"expected a number >= 0, got {value!r}"
+    if value != value or value in (float("inf"), float("-inf")):
+        return f"expected a finite number, got {value!r}"
+    return None
+
+
+def _type_name(hint: Any) -> str:
+    names = {bool: "true or false", int: "an integer", float: "a number (float)", str: "a string"}
+    if hint in names:
+        return names[hint]
+    text = str(hint).replace("typing.", "").replace("NoneType", "null")
+    return f"a value of type {text}"
 
 
 class _Model(BaseModel):
@@ -68,6 +154,15 @@ class RewardOptions(_Model):
         0.0, ge=0.0, le=1.0, description="added when a completion gives an <answer>"
     )
     verifier_timeout: float = Field(5.0, gt=0.0, description="seconds per verification")
+    request_timeout: float | None = Field(
+        None, gt=0.0, description="openai: judges: total seconds per request (None: default)"
+    )
+    concurrency: int | None = Field(
+        None, ge=1, description="openai: judges: requests in flight at once (None: default)"
+    )
+    max_retries: int | None = Field(
+        None, ge=0, description="openai: judges: retries of a failed request (None: default)"
+    )
     judge_score: Literal["tag", "forced"] = Field(
         "tag",
         description="tag: the score is the reply's <JUDGE_SCORE> tag, None when it has none; "
@@ -91,6 +186,11 @@ class RewardOptions(_Model):
 class DataOptions(_Model):
     """Which problems become training prompts."""
 
+    problems: Path | None = Field(
+        None,
+        description="a problems file (JSONL; its accepted rows of the recipe's task are the "
+        "training prompts); None: the task's default training problems",
+    )
     n_prompts: int = Field(256, gt=0, description="countdown: training puzzles generated")
     seed: int | None = Field(None, description="puzzle seed (default: the recipe seed)")
     train_max_year: int = Field(
@@ -111,7 +211,7 @@ class Recipe(_Model):
 
     version: Literal[1]
     description: str = ""
-    task: Literal["countdown", "integration"]
+    task: TaskName = Field(description="a registered task name or alias (rlsr_bench.registry)")
     model: str = Field(description="policy model spec: smollm2, a folder or hf:NAME")
     seed: int = 0
     reward: RewardOptions = RewardOptions()
@@ -129,18 +229,13 @@ class Recipe(_Model):
 
     @field_validator("grpo")
     @classmethod
-    def _grpo_fields_known(cls, grpo: dict[str, Any]) -> dict[str, Any]:
-        from trl import GRPOConfig
-
-        known = {f.name for f in dataclasses.fields(GRPOConfig)}
-        for key in grpo:
-            if key in _MANAGED_GRPO_FIELDS:
-                raise ValueError(
-                    f"grpo.{key} is managed by rlsr-bench: {_MANAGED_GRPO_FIELDS[key]}"
-                )
-            if key not in known:
-                raise ValueError(f"grpo.{key} is not a GRPOConfig field (TRL {_trl_version()})")
-        return {key: _number(value) for key, value in grpo.items()}
+    def _grpo_fields_valid(cls, grpo: dict[str, Any]) -> dict[str, Any]:
+        grpo = {key: _number(value) for key, value in grpo.items()}
+        for key, value in grpo.items():
+            problem = grpo_field_problem(key, value)
+            if problem is not None:
+                raise ValueError(f"grpo.{key}: {problem}")
+        return grpo
 
 
 def _number(value: Any) -> Any:
@@ -199,7 +294,9 @@ def _config_error(
         field = ".".join(loc) or None
         text = item["msg"].removeprefix("Value error, ")
         if loc == ("grpo",) and text.startswith("grpo."):  # point at the offending key's line
-            loc = ("grpo", text.split()[0].removeprefix("grpo."))
+            key, _, text = text.removeprefix("grpo.").partition(": ")
+            loc = ("grpo", key)
+            field = f"grpo.{key}"
         # The deepest key present in the file gives the line (a missing field has none).
         line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
         if item["type"] == "extra_forbidden":
@@ -208,29 +305,47 @@ def _config_error(
     return ConfigError("\n".join(messages))
 
 
-def load_recipe(path: str | Path) -> Recipe:
-    """Load and validate a recipe file (or a shipped recipe name).
+def recipe_key_line(path: str | Path, dotted: str) -> int | None:
+    """The 1-based line of a dotted key (``reward.judge_model``) in a recipe file, if present."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return _key_lines(node).get(tuple(dotted.split("."))) if node is not None else None
 
-    >>> load_recipe("countdown_smollm2_cpu").task
-    'countdown'
+
+def read_yaml_model(path: Path, model: type[M], *, what: str = "recipe fields") -> M:
+    """Read a YAML file into a pydantic model; errors name the file, line and field.
+
+    The one YAML reader of train and loop recipes (``what`` names the expected mapping).
     """
-    path = find_recipe(path)
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(located(path, line, None, f"invalid YAML ({exc})")) from None
     if not isinstance(data, dict):
-        raise ConfigError(located(path, None, None, "expected a mapping of recipe fields"))
+        raise ConfigError(located(path, None, None, f"expected a mapping of {what}"))
     try:
-        return Recipe.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise _config_error(path, exc, _key_lines(node) if node is not None else {}) from None
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Load and validate a recipe file (or a shipped recipe name).
+
+    >>> load_recipe("countdown_smollm2_cpu").task
+    'countdown'
+    """
+    return read_yaml_model(find_recipe(path), Recipe)
 
 
 def parse_set_options(items: list[str]) -> dict[str, Any]:

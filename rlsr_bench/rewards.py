@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rlsr_bench.metrics import confusion_counts, point_metrics
 from rlsr_bench.verdict import Outcome, Verdict
 
 __all__ = [
@@ -89,43 +90,33 @@ def agreement_counts(
     ...                                    Verdict.incorrect("x"), Verdict.correct()])
     {'tp': 1, 'fp': 1, 'fn': 0, 'tn': 1}
     """
-    counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
-    for score, verdict in zip(judge_scores, verdicts, strict=True):
-        if score is None or verdict.outcome is Outcome.UNDECIDED:
-            continue
-        truth = verdict.outcome is Outcome.CORRECT
-        key = ("tp" if truth else "fp") if score == 1 else ("fn" if truth else "tn")
-        counts[key] += 1
-    return counts
-
-
-def _ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator > 0 else None
+    pairs = [
+        (verdict.outcome is Outcome.CORRECT, score == 1)
+        for score, verdict in zip(judge_scores, verdicts, strict=True)
+        if score is not None and verdict.outcome is not Outcome.UNDECIDED
+    ]
+    counts = confusion_counts([t for t, _ in pairs], [p for _, p in pairs])
+    return {"tp": counts.tp, "fp": counts.fp, "fn": counts.fn, "tn": counts.tn}
 
 
 def agreement_metrics(counts: Mapping[str, float]) -> dict[str, float | None]:
     """Precision, recall, false-positive rate and Cohen's κ of a judge from its counts.
 
-    Counts may be averages over processes (only their ratios matter). A metric whose
-    denominator is zero is None (undefined), never 0. κ is None when no pair was scored or
-    chance agreement is 1 (both sides constant and equal).
+    The closed forms are ``rlsr_bench.metrics.point_metrics`` (the ones judge-agreement
+    reports), under training's key names. Counts may be averages over processes (only their
+    ratios matter). A metric whose denominator is zero is None (undefined), never 0; κ is None
+    when no pair was scored or chance agreement is 1.
 
     >>> m = agreement_metrics({"tp": 3, "fp": 1, "fn": 1, "tn": 3})
     >>> m["judge_precision"], m["judge_recall"], m["judge_fpr"], m["judge_kappa"]
     (0.75, 0.75, 0.25, 0.5)
     """
-    tp, fp, fn, tn = (float(counts[key]) for key in ("tp", "fp", "fn", "tn"))
-    total = tp + fp + fn + tn
-    kappa = None
-    if total > 0:
-        observed = (tp + tn) / total
-        expected = ((tp + fp) * (tp + fn) + (fn + tn) * (fp + tn)) / total**2
-        kappa = _ratio(observed - expected, 1.0 - expected)
+    values = point_metrics(*(float(counts[key]) for key in ("tp", "fp", "fn", "tn")))
     return {
-        "judge_precision": _ratio(tp, tp + fp),
-        "judge_recall": _ratio(tp, tp + fn),
-        "judge_fpr": _ratio(fp, fp + tn),
-        "judge_kappa": kappa,
+        "judge_precision": values["precision"],
+        "judge_recall": values["recall"],
+        "judge_fpr": values["false_positive_rate"],
+        "judge_kappa": values["kappa"],
     }
 
 

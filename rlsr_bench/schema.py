@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "METRICS_SCHEMA_VERSION",
@@ -102,6 +102,19 @@ class MetricsReport(_Model):
     reference_labels: list[JudgeMetrics] = Field(
         default=[], description="other labels scored like judges, e.g. the data's LLM autograder"
     )
+    judge_inputs_cut: int | None = Field(
+        default=None,
+        description="answers shown to a model judge cut to rlsr_bench.judges."
+        "MAX_JUDGED_RESPONSE_CHARS characters (start and end kept); absent when no model "
+        "judged (recorded verdicts only)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_cut_count(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("judge_inputs_cut") is None:
+            data.pop("judge_inputs_cut", None)  # metrics.json of recorded-only runs unchanged
+        return data
 
 
 class RunInfo(_Model):

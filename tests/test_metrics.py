@@ -18,6 +18,8 @@ from sklearn.metrics import (
 )
 
 from rlsr_bench.metrics import (
+    CLASSIFICATION_METRICS,
+    PROBABILITY_METRICS,
     bootstrap_intervals,
     classification_metrics,
     confusion_counts,
@@ -215,3 +217,49 @@ def test_score_judge_with_nothing_scored():
 def test_score_judge_rejects_bad_labels(truth, verdicts, message):
     with pytest.raises(ValueError, match=message):
         score_judge("j", truth, verdicts)
+
+
+# ----------------------------------------------------------------------------- directions
+def test_one_direction_table_serves_gate_report_and_ranking() -> None:
+    from rlsr_bench import check
+    from rlsr_bench.metrics import DIRECTIONS, HIGHER_IS_BETTER, LOWER_IS_BETTER, direction
+
+    assert check.LOWER_IS_BETTER is LOWER_IS_BETTER  # the gate reads the same table
+    assert {"false_positive_rate", "brier", "ece", "unparsed_rate", "undecided"} <= LOWER_IS_BETTER
+    assert {"kappa", "precision", "recall", "auroc", "mcc"} <= HIGHER_IS_BETTER
+    assert not LOWER_IS_BETTER & HIGHER_IS_BETTER
+    assert direction("judge/gpt-4o/brier") == "lower" and direction("n_items") == "equal"
+    assert direction("reference/autograder/some_new_score") == "higher"  # sklearn's default
+    assert set(DIRECTIONS) >= set(CLASSIFICATION_METRICS) | set(PROBABILITY_METRICS)
+
+
+def test_rank_judges_best_first_undefined_last() -> None:
+    from rlsr_bench.metrics import rank_judges
+
+    judges = [
+        score_judge(name, truth, verdicts, n_resamples=0)
+        for name, truth, verdicts in [
+            ("perfect", ["correct", "incorrect"] * 5, ["yes", "no"] * 5),
+            ("coin", ["correct", "incorrect"] * 5, ["yes", "yes", "no", "no", "yes"] * 2),
+            ("silent", ["correct", "incorrect"] * 5, ["unparsed"] * 10),
+            ("inverted", ["correct", "incorrect"] * 5, ["no", "yes"] * 5),
+        ]
+    ]
+    assert [j.judge for j in rank_judges(judges)] == ["perfect", "coin", "inverted", "silent"]
+    by_fpr = [j.judge for j in rank_judges(judges, by="false_positive_rate")]
+    assert by_fpr[0] == "perfect" and by_fpr[-2:] == ["inverted", "silent"]
+
+
+def test_training_agreement_uses_the_same_closed_forms() -> None:
+    from rlsr_bench.metrics import point_metrics
+    from rlsr_bench.rewards import agreement_metrics
+
+    counts = {"tp": 7, "fp": 3, "fn": 2, "tn": 8}
+    ours = agreement_metrics(counts)
+    point = point_metrics(7, 3, 2, 8)
+    assert ours == {
+        "judge_precision": point["precision"],
+        "judge_recall": point["recall"],
+        "judge_fpr": point["false_positive_rate"],
+        "judge_kappa": point["kappa"],
+    }

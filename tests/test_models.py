@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from rlsr_bench.cli import main
 from rlsr_bench.errors import ConfigError
-from rlsr_bench.models import parse_model_spec, prepare_model, resolve_local_path
+from rlsr_bench.models import parse_model_spec, resolve_local_path
 
 
 @pytest.mark.parametrize(
@@ -55,26 +52,3 @@ def test_bad_specs_are_config_errors(spec, message):
 def test_remote_spec_has_no_local_path():
     with pytest.raises(ConfigError, match="not a local model"):
         resolve_local_path("openai:http://h/v1#m")
-
-
-def test_models_path_prints_the_prepared_folder(capsys):
-    assert main(["models", "path", "smollm2"]) == 0
-    folder = Path(capsys.readouterr().out.strip())
-    assert folder == prepare_model()
-    assert (folder / "config.json").is_file() and (folder / "tokenizer.json").is_file()
-
-
-@pytest.mark.parametrize("argv", [["models", "prepare"], ["models", "prepare", "smollm2"]])
-def test_models_prepare_is_idempotent(argv, capsys):
-    assert main(argv) == 0
-    assert Path(capsys.readouterr().out.strip()) == prepare_model()
-
-
-def test_models_prepare_rejects_unknown_names(capsys):
-    assert main(["models", "prepare", "gpt5"]) == 2
-    assert "unknown embedded model 'gpt5'" in capsys.readouterr().err
-
-
-def test_models_list_names_the_embedded_model(capsys):
-    assert main(["models", "list"]) == 0
-    assert "smollm2" in capsys.readouterr().out

@@ -13,9 +13,9 @@ from rlsr_bench.probes import (
     INTEGRAL_PROBE_TYPES,
     countdown_probes,
     integral_probes,
-    split_top_level_terms,
 )
 from rlsr_bench.verifiers.countdown import extract_answer, verify_countdown
+from rlsr_bench.verifiers.latex import split_top_level_terms
 
 
 def _numbers_used(expression: str) -> list[int]:
@@ -129,8 +129,7 @@ def test_integral_probes_skip_limits():
 
 @pytest.mark.slow
 def test_integral_probe_labels_come_from_the_verifier():
-    pytest.importorskip("rlsr_bench.verifiers.integration")
-    from rlsr_bench.verifiers import verify_batch
+    from rlsr_bench.registry import get_task
 
     problems = [q for q in load_qualifiers() if q["kind"] == "integral"][::8]
     probes = integral_probes(problems, seed=0)
@@ -143,7 +142,7 @@ def test_integral_probe_labels_come_from_the_verifier():
         }
         for p in probes
     ]
-    verdicts = verify_batch("integration", records, timeout=5.0)
+    verdicts = get_task("integration").verify_batch(records, timeout=5.0)
     labels = Counter(
         (p["probe_type"], str(v.outcome)) for p, v in zip(probes, verdicts, strict=True)
     )

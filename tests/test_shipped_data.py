@@ -12,6 +12,7 @@ import pytest
 
 from rlsr_bench.paths import asset_dir
 from rlsr_bench.verdict import Outcome
+from rlsr_bench.verifiers.integration import verify_record
 from rlsr_bench.verifiers.pool import verify_batch
 
 DATA = asset_dir("tasks") / "integration_bee"
@@ -33,7 +34,7 @@ def self_check() -> dict[str, dict[str, object]]:
         response = f"<answer>{row['answer']}</answer>"
         records.append({"problem": row["problem"], "response": response, "answer": row["answer"]})
         records.append({"problem": row["problem"], "response": response})
-    verdicts = verify_batch("integration", records, timeout=10)
+    verdicts = verify_batch(verify_record, records, timeout=10)
     modes: dict[str, dict[str, object]] = {"with_reference": {}, "independent": {}}
     for i, verdict in enumerate(verdicts):
         mode = "with_reference" if i % 2 == 0 else "independent"
@@ -42,7 +43,9 @@ def self_check() -> dict[str, dict[str, object]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("mode", "min_correct"), [("with_reference", 300), ("independent", 275)])
+# Independent (reference-free): 300 correct measured with verifier v2 (285 with v1); the floor
+# leaves room for the CPU budgets of the slowest numeric decisions on a loaded machine.
+@pytest.mark.parametrize(("mode", "min_correct"), [("with_reference", 310), ("independent", 295)])
 def test_official_answers_verify(self_check, mode: str, min_correct: int) -> None:
     verdicts = self_check[mode]
     counts = collections.Counter(v.outcome for v in verdicts.values())

@@ -38,7 +38,18 @@ def run(args: argparse.Namespace) -> int:
     from rlsr_bench import check
     from rlsr_bench.schema import RunInfo
 
-    report = check.load_metrics_report(args.run_dir)
+    if args.junit:  # fail as bad input (2) before comparing, never after a verdict
+        from rlsr_bench.io import check_output_path
+
+        check_output_path(args.junit)
+    from rlsr_bench.runfiles import run_kind
+
+    if run_kind(args.run_dir if args.run_dir.is_dir() else args.run_dir.parent) == "loop":
+        from rlsr_bench.loop.gate import load_loop_metrics
+
+        report = load_loop_metrics(args.run_dir)  # gate keys: rlsr_bench/loop/gate.py
+    else:
+        report = check.load_metrics_report(args.run_dir)
     max_drop = check.parse_max_drop(args.max_drop)
     run_dir = args.run_dir if args.run_dir.is_dir() else args.run_dir.parent
     info = run_dir / "run.json"

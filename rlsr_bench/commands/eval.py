@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rlsr_bench.backends.openai_compat import add_client_arguments, client_options
 from rlsr_bench.errors import ConfigError
+from rlsr_bench.progress import add_quiet_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``rlsr-bench eval``."""
+    from rlsr_bench.evaluate import lm_eval_task_names
+
     parser.add_argument(
         "--tasks",
         required=True,
-        help="comma-separated lm-eval tasks: countdown, integration_bee, integration_bee_2025",
+        help=f"comma-separated lm-eval tasks: {', '.join(lm_eval_task_names())}",
     )
     parser.add_argument(
         "--model",
@@ -32,12 +37,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", type=Path, default=None, help="run directory (default: runs/<UTC>-eval)"
     )
+    add_client_arguments(parser)
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the lm-eval tasks into a run directory; print lm-eval's table."""
     from rlsr_bench.evaluate import evaluate
+    from rlsr_bench.progress import foreign_bars
     from rlsr_bench.rundir import create_run_dir, new_run_info, utc_now, write_run_info
 
+    client = client_options(args.request_timeout, args.concurrency, args.max_retries)
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     limit = args.limit
     if limit is not None:
@@ -57,15 +67,17 @@ def run(args: argparse.Namespace) -> int:
         options={"limit": limit, "batch_size": args.batch_size, "gen_kwargs": args.gen_kwargs},
     )
     write_run_info(run_dir, info)
-    result = evaluate(
-        tasks,
-        args.model,
-        run_dir=run_dir,
-        limit=limit,
-        batch_size=args.batch_size,
-        gen_kwargs=args.gen_kwargs,
-        seed=args.seed,
-    )
+    with foreign_bars(quiet=args.quiet):  # lm-eval's own bars: a terminal only, not --quiet
+        result = evaluate(
+            tasks,
+            args.model,
+            run_dir=run_dir,
+            limit=limit,
+            batch_size=args.batch_size,
+            gen_kwargs=args.gen_kwargs,
+            seed=args.seed,
+            client=client,
+        )
     write_run_info(run_dir, info.model_copy(update={"finished": utc_now()}))
     print(result.table)
     print(f"run directory: {run_dir}")

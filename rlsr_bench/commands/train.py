@@ -10,6 +10,9 @@ HELP = "GRPO training on self-reward with the verifier watching"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from rlsr_bench.backends.openai_compat import add_client_arguments
+    from rlsr_bench.progress import add_quiet_argument
+
     parser.add_argument(
         "--recipe",
         default="countdown_smollm2_cpu",
@@ -31,6 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="RUN_DIR",
         help="continue a run from its last checkpoint (its recipe.yaml; flags still override)",
     )
+    add_client_arguments(parser)  # for --reward judge:openai:URL#MODEL
+    add_quiet_argument(parser)
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate the whole recipe (GRPOConfig fields, model, judge, problems) and print "
+        "it resolved, without loading a model or creating a run directory",
+    )
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -49,36 +60,72 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if args.model:
         overrides["model"] = args.model
     if args.reward:
-        kind, _, spec = args.reward.partition(":")
-        overrides["reward.kind"] = kind
-        if spec:
-            overrides["reward.judge_model"] = spec
-        if kind == "judge":  # forced-choice scoring needs the live policy: read the tag
-            overrides["reward.judge_score"] = "tag"
+        overrides.update(reward_overrides(args.reward))
     if args.max_steps is not None:
         overrides["grpo.max_steps"] = args.max_steps
     if args.seed is not None:
         overrides["seed"] = args.seed
+    for flag in ("request_timeout", "concurrency", "max_retries"):
+        if getattr(args, flag, None) is not None:
+            overrides[f"reward.{flag}"] = getattr(args, flag)
     overrides.update(parse_set_options(args.overrides))
     return overrides
 
 
-def run(args: argparse.Namespace) -> int:
+def reward_overrides(reward: str, *, prefix: str = "reward.") -> dict[str, str]:
+    """Turn ``--reward self | verifier | judge:MODEL_SPEC`` into recipe overrides under ``prefix``.
+
+    Shared by ``train`` and ``loop`` (``prefix="train.reward."``).
+
+    >>> reward_overrides("judge:smollm2")
+    {'reward.kind': 'judge', 'reward.judge_model': 'smollm2', 'reward.judge_score': 'tag'}
+    """
+    kind, _, spec = reward.partition(":")
+    overrides = {f"{prefix}kind": kind}
+    if spec:
+        overrides[f"{prefix}judge_model"] = spec
+    if kind == "judge":  # forced-choice scoring needs the live policy: read the tag
+        overrides[f"{prefix}judge_score"] = "tag"
+    return overrides
+
+
+def resume_recipe(resume: Path, output: Path | None, *, kind: str) -> Path:
+    """Return the recipe.yaml of the run that ``--resume RUN_DIR`` continues.
+
+    Shared by ``train`` and ``loop``: ``--output`` may only repeat RUN_DIR, and RUN_DIR must
+    hold the recipe.yaml its run wrote (``kind`` names the run in the error, e.g. "a loop run").
+    """
     from rlsr_bench.errors import ConfigError
-    from rlsr_bench.recipes import apply_overrides, load_recipe
-    from rlsr_bench.train import train
+
+    if output is not None and output != resume:
+        raise ConfigError("--resume RUN_DIR and --output differ; give one of them")
+    source = resume / "recipe.yaml"
+    if not source.is_file():
+        raise ConfigError(f"{source}: not found; is {resume} {kind}?")
+    return source
+
+
+def run(args: argparse.Namespace) -> int:
+    from rlsr_bench.recipes import apply_overrides, find_recipe, load_recipe
+    from rlsr_bench.training import train, validate_recipe
 
     if args.resume is not None:
-        if args.output is not None and args.output != args.resume:
-            raise ConfigError("--resume RUN_DIR and --output differ; give one of them")
-        recipe_path = args.resume / "recipe.yaml"
-        if not recipe_path.is_file():
-            raise ConfigError(f"{recipe_path}: not found; is {args.resume} a training run?")
-        recipe = load_recipe(recipe_path)
+        source = resume_recipe(args.resume, args.output, kind="a training run")
     else:
-        recipe = load_recipe(args.recipe)
-    recipe = apply_overrides(recipe, overrides_from_args(args))
-    result = train(recipe, run_dir=args.resume or args.output, resume=args.resume is not None)
+        source = find_recipe(args.recipe)
+    overrides = overrides_from_args(args)
+    recipe = apply_overrides(load_recipe(source), overrides)
+    if args.dry_run:
+        print(validate_recipe(recipe, source=source, overridden=overrides).describe(), end="")
+        return 0
+    result = train(
+        recipe,
+        run_dir=args.resume or args.output,
+        resume=args.resume is not None,
+        source=source,
+        overridden=overrides,
+        quiet=args.quiet,
+    )
     print(result.run_dir)
     if result.alarm_steps:
         print(f"reward-hacking alarm at steps {result.alarm_steps}")

@@ -2,38 +2,51 @@
 
 Every record is validated before any work starts; a malformed one stops the run with
 ``FILE:LINE: field 'NAME': expected …`` (exit code 2). Records are then verified on all cores
-by ``rlsr_bench.verifiers.verify_batch`` and written, in input order, as each one finishes:
+by the task's ``verify_batch`` and written, in input order, as each one finishes:
 the input record plus ``"verdict"`` and ``"reason"``. A summary table goes to stderr.
 
     rlsr-bench verify --task countdown answers.jsonl -o verdicts.jsonl
+
+``verify_file`` is the library function behind the command; the task (its record fields and
+its verifier) comes from the task registry.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from rlsr_bench.errors import ConfigError, DataError, located
-from rlsr_bench.io import atomic_write_text, iter_jsonl
+from rlsr_bench.io import (
+    atomic_write_text,
+    check_output_path,
+    dumps_line,
+    iter_jsonl,
+    jsonl_text,
+    output_error,
+    same_file,
+)
+from rlsr_bench.progress import add_quiet_argument, progress
+from rlsr_bench.registry import Task, get_task, task_names
 from rlsr_bench.verdict import Outcome, Verdict
 
 HELP = "verify model answers with the exact verifiers"
-TASKS = ("countdown", "integration")
 
-__all__ = ["HELP", "TASKS", "add_arguments", "load_records", "run"]
+__all__ = ["HELP", "add_arguments", "load_records", "run", "verify_file"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``rlsr-bench verify``."""
-    parser.add_argument("--task", required=True, choices=TASKS, help="which verifier to use")
+    parser.add_argument(
+        "--task", required=True, choices=task_names(), help="which task's verifier to use"
+    )
     parser.add_argument("input", type=Path, help="JSONL of records to verify")
     parser.add_argument(
         "-o", "--output", type=Path, help="JSONL to write (default: standard output)"
@@ -49,90 +62,80 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the records OUTPUT already holds for this input and verify only the rest",
     )
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Validate, verify in parallel, stream results in order, print a summary; return 0."""
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout: expected a positive number of seconds, got {args.timeout}")
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers: expected a positive integer, got {args.workers}")
-    if args.resume and args.output is None:
-        raise ConfigError("--resume needs -o/--output")
-    if args.output is not None and args.output.resolve() == args.input.resolve():
-        raise ConfigError(f"-o/--output: {args.output} is the input file; choose another path")
-    records = load_records(args.input, args.task)
-    done = _resume_prefix(args.output, records) if args.resume else []
+    verify_file(
+        args.task,
+        args.input,
+        args.output,
+        timeout=args.timeout,
+        workers=args.workers,
+        resume=args.resume,
+        quiet=args.quiet,
+    )
+    return 0
+
+
+def verify_file(
+    task: str | Task,
+    input: Path,
+    output: Path | None = None,
+    *,
+    timeout: float = 5.0,
+    workers: int | None = None,
+    resume: bool = False,
+    summary: bool = True,
+    quiet: bool = False,
+) -> Counter:
+    """Verify every record of ``input`` into ``output`` (stdout when None); return the counts.
+
+    The counts are per ``Outcome`` over the whole output (resumed records included); with
+    ``summary`` a table of them goes to stderr.
+    """
+    spec = get_task(task)
+    _check_options(input, output, timeout=timeout, workers=workers, resume=resume)
+    records = load_records(input, spec)
+    done = _resume_prefix(output, records) if resume and output is not None else []
     todo = records[len(done) :]
-
-    from rlsr_bench.verifiers import verify_batch
-
     counts = Counter(Outcome(r["verdict"]) for r in done)
     start = time.perf_counter()
-    with _open_output(args.output, append=bool(done)) as handle:
-        writer = _OrderedWriter(handle, todo, counts)
-        verdicts = verify_batch(
-            args.task, todo, workers=args.workers, timeout=args.timeout, on_result=writer.add
-        )
-        writer.finish(verdicts)
+    try:
+        with _open_output(output, append=bool(done)) as handle:
+            writer = _OrderedWriter(handle, todo, counts, quiet=quiet)
+            verdicts = spec.verify_batch(
+                todo, workers=workers, timeout=timeout, on_result=writer.add
+            )
+            writer.finish(verdicts)
+    except OSError as exc:  # disk full, quota, ... while streaming the output
+        raise output_error(output if output is not None else "<stdout>", exc) from None
     elapsed = time.perf_counter() - start
-    _print_summary(counts, len(done), len(todo), elapsed, sys.stderr)
-    return 0
+    if summary:
+        _print_summary(counts, len(done), len(todo), elapsed, sys.stderr)
+    return counts
+
+
+def _check_options(
+    input: Path, output: Path | None, *, timeout: float, workers: int | None, resume: bool
+) -> None:
+    if timeout <= 0:
+        raise ConfigError(f"--timeout: expected a positive number of seconds, got {timeout}")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers: expected a positive integer, got {workers}")
+    if resume and output is None:
+        raise ConfigError("--resume needs -o/--output")
+    if output is not None and (output.resolve() == input.resolve() or same_file(output, input)):
+        raise ConfigError(f"-o/--output: {output} is the input file; choose another path")
+    if output is not None:
+        check_output_path(output)  # a folder, or below a file: OutputError before any work
 
 
 # ---------------------------------------------------------------- input validation
 
-_POSITIVE_INTS = "expected a list of positive integers"
 
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_id(value: object) -> str | None:
-    return None if isinstance(value, str) or _is_int(value) else "expected a string or integer"
-
-
-def _check_numbers(value: object) -> str | None:
-    ok = isinstance(value, list) and bool(value) and all(_is_int(n) and n > 0 for n in value)
-    return None if ok else _POSITIVE_INTS
-
-
-def _check_int(value: object) -> str | None:
-    return None if _is_int(value) else "expected an integer"
-
-
-def _check_str(value: object) -> str | None:
-    return None if isinstance(value, str) else "expected a string"
-
-
-def _check_optional_str(value: object) -> str | None:
-    return None if value is None or isinstance(value, str) else "expected a string or null"
-
-
-# field -> (checker returning an error or None, required)
-_FIELDS: dict[str, dict[str, tuple[Callable[[object], str | None], bool]]] = {
-    "countdown": {
-        "id": (_check_id, True),
-        "numbers": (_check_numbers, True),
-        "target": (_check_int, True),
-        "response": (_check_str, True),
-    },
-    "integration": {
-        "id": (_check_id, True),
-        "problem": (_check_str, True),
-        "response": (_check_str, True),
-        "answer": (_check_optional_str, False),
-    },
-}
-
-
-def _shown(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def load_records(path: Path, task: str) -> list[dict[str, Any]]:
+def load_records(path: Path, task: str | Task) -> list[dict[str, Any]]:
     """Read and validate every record of ``path`` for ``task``; raise DataError on the first bad one.
 
     >>> import tempfile
@@ -141,18 +144,24 @@ def load_records(path: Path, task: str) -> list[dict[str, Any]]:
     >>> [r["id"] for r in load_records(f, "countdown")]
     ['a']
     """
-    fields = _FIELDS[task]
+    spec = get_task(task)
     records = []
-    for line, record in iter_jsonl(path):
-        for name, (check, required) in fields.items():
-            if name not in record:
-                if required:
-                    error = check(None) or "expected a value"
-                    raise DataError(located(path, line, name, f"missing ({error})"))
-                continue
-            error = check(record[name])
-            if error is not None:
-                raise DataError(located(path, line, name, f"{error}, got {_shown(record[name])}"))
+    first_line: dict[str, int] = {}  # str(id) -> line: "7" and 7 are the same id downstream
+    for line, raw in iter_jsonl(path):
+        record = spec.validate_record(raw, path, line)
+        if record.get("id") is not None:
+            key = str(record["id"])
+            if key in first_line:
+                raise DataError(
+                    located(
+                        path,
+                        line,
+                        "id",
+                        f"duplicate id {dumps_line(record['id'])[:60]} "
+                        f"(already on line {first_line[key]}); ids must be unique",
+                    )
+                )
+            first_line[key] = line
         records.append(record)
     if not records:
         raise DataError(located(path, None, None, "no records (empty file)"))
@@ -201,7 +210,7 @@ def _resume_prefix(output: Path, records: Sequence[Mapping[str, Any]]) -> list[d
             raise ConfigError(located(output, line, "verdict", "expected a verdict"))
         done.append(record)
     # Rewrite the good prefix so appending starts on a clean line after a torn write.
-    atomic_write_text(output, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in done))
+    atomic_write_text(output, jsonl_text(done))
     return done
 
 
@@ -209,7 +218,12 @@ class _OrderedWriter:
     """Write results in input order as they arrive, buffering those that finish early."""
 
     def __init__(
-        self, handle: IO[str], records: Sequence[Mapping[str, Any]], counts: Counter
+        self,
+        handle: IO[str],
+        records: Sequence[Mapping[str, Any]],
+        counts: Counter,
+        *,
+        quiet: bool = False,
     ) -> None:
         self.handle = handle
         self.records = records
@@ -217,7 +231,7 @@ class _OrderedWriter:
         self.pending: dict[int, Verdict] = {}
         self.next = 0
         self.lock = threading.Lock()
-        self.progress = _progress(len(records))
+        self.progress = progress(len(records), "verify", quiet=quiet)
 
     def add(self, index: int, verdict: Verdict) -> None:
         with self.lock:
@@ -230,14 +244,13 @@ class _OrderedWriter:
                     "verdict": str(verdict.outcome),
                     "reason": verdict.reason,
                 }
-                lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+                lines.append(dumps_line(record) + "\n")
                 self.counts[verdict.outcome] += 1
                 self.next += 1
             if lines:
                 self.handle.write("".join(lines))
                 self.handle.flush()
-                if self.progress is not None:
-                    self.progress.update(len(lines))
+                self.progress.update(len(lines))
 
     def finish(self, verdicts: Sequence[Verdict]) -> None:
         """Write whatever ``on_result`` did not deliver, then sync the file to disk."""
@@ -245,19 +258,9 @@ class _OrderedWriter:
             self.add(self.next, verdicts[self.next])
         if self.pending:
             raise RuntimeError(f"results out of order: {sorted(self.pending)[:5]} left")
-        if self.progress is not None:
-            self.progress.close()
+        self.progress.close()
         if self.handle is not sys.stdout:
             os.fsync(self.handle.fileno())
-
-
-def _progress(total: int) -> Any:
-    """A tqdm bar on an interactive stderr, else None."""
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="item", file=sys.stderr, leave=False)
 
 
 def _print_summary(

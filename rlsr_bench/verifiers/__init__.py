@@ -2,9 +2,11 @@
 
 - ``verify_countdown(numbers, target, response)`` — exact rational arithmetic on an
   allow-listed ``ast``; never ``eval``.
-- ``verify_integral(problem, response, answer=None)`` — LaTeX grammar parsing, numeric and
-  symbolic checks in a killable worker process with a hard timeout.
-- ``verify_batch(task, records, ...)`` — many records on all cores.
+- ``verify_integral(problem, response, answer=None)`` — LaTeX grammar (or allow-listed plain
+  syntax) parsing, numeric and symbolic checks in a killable worker with a hard timeout.
+- ``rlsr_bench.verifiers.pool.verify_batch(fn, records, ...)`` — many records on all cores,
+  ``fn`` a record verifier such as ``rlsr_bench.verifiers.integration.verify_record`` (the task
+  registry passes each task's own).
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ from rlsr_bench.verdict import Outcome, Verdict
 if TYPE_CHECKING:
     from rlsr_bench.verifiers.countdown import verify_countdown
     from rlsr_bench.verifiers.integration import verify_integral
-    from rlsr_bench.verifiers.pool import verify_batch
 
-__all__ = ["Outcome", "Verdict", "verify_batch", "verify_countdown", "verify_integral"]
+__all__ = ["Outcome", "Verdict", "verify_countdown", "verify_integral"]
 
 _LAZY = {
     "verify_countdown": "rlsr_bench.verifiers.countdown",
     "verify_integral": "rlsr_bench.verifiers.integration",
-    "verify_batch": "rlsr_bench.verifiers.pool",
 }
 
 

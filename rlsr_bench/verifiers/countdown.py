@@ -31,8 +31,9 @@ import ast
 import numbers as _numbers
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 from rlsr_bench.verdict import Verdict
 
@@ -42,6 +43,7 @@ __all__ = [
     "VERSION",
     "extract_answer",
     "verify_countdown",
+    "verify_record",
 ]
 
 VERSION = "1"
@@ -143,6 +145,21 @@ def verify_countdown(numbers: Sequence[int], target: int, response: str) -> Verd
             answer = answer[:MAX_ANSWER_CHARS] + "…"
         return Verdict.incorrect(reject.args[0], answer)
     return Verdict.correct("verified", answer)
+
+
+def verify_record(record: Mapping[str, Any]) -> Verdict:
+    """Verify one record (``numbers``, ``target``, ``response``); picklable for the pool.
+
+    >>> verify_record({"numbers": [1, 2, 3], "target": 6, "response": "<answer>1+2+3</answer>"})
+    Verdict(outcome=<Outcome.CORRECT: 'correct'>, reason='verified', extracted='1+2+3')
+    """
+    return verify_countdown(record["numbers"], record["target"], record["response"])
+
+
+# The pool's hints (see rlsr_bench.verifiers.pool): fields checked on entry; pure bounded
+# arithmetic, so no killable worker per item.
+verify_record.fields = ("numbers", "target", "response")  # type: ignore[attr-defined]
+verify_record.bounded = True  # type: ignore[attr-defined]
 
 
 def _is_integer(value: object) -> bool:

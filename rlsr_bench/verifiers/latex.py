@@ -26,7 +26,19 @@ import re
 from functools import lru_cache
 
 import sympy
-from sympy.core.function import Function
+
+from rlsr_bench.verifiers.caps import MAX_DEPTH, MAX_INT_DIGITS, CapError, LatexError
+from rlsr_bench.verifiers.caps import check_caps as _check_caps
+from rlsr_bench.verifiers.fastlatex import parse_fast
+from rlsr_bench.verifiers.grammar import latex2sympy as _latex2sympy
+from rlsr_bench.verifiers.realpow import RealPow, mp_realpow
+from rlsr_bench.verifiers.rewrites import (
+    _HYPER_RECIP,
+    _HYPER_RECIP_INV,
+    balanced_end,
+    power_of_braced_calls,
+    rewrite_reciprocal_hyperbolics,
+)
 
 __all__ = [
     "MAX_LATEX_CHARS",
@@ -36,76 +48,27 @@ __all__ = [
     "mp_realpow",
     "normalize_latex",
     "parse_latex",
+    "split_top_level",
+    "split_top_level_terms",
     "warm_up",
 ]
 
 logger = logging.getLogger(__name__)
 
 MAX_LATEX_CHARS = 3000
-MAX_DEPTH = 40
-MAX_TREE_NODES = 3000
-MAX_INT_DIGITS = 60
-MAX_EXPONENT = 10_000
-MAX_FACTORIAL = 5000
 
 
-class LatexError(ValueError):
-    """A LaTeX string could not be parsed safely; the message is the reason."""
+def check_caps(expr: sympy.Basic) -> None:
+    """Raise ``LatexError`` if ``expr`` is too large to evaluate safely (see ``caps``).
 
-
-class RealPow(Function):
-    """Real-valued power ``base**exponent`` for a rational exponent with odd denominator.
-
-    ``RealPow(x, 1/3)`` is the real cube root: ``RealPow(-8, 1/3) == -2``.
-
-    >>> RealPow(sympy.Integer(-8), sympy.Rational(1, 3))
-    -2
+    >>> check_caps(sympy.Symbol("x") ** 2)
     """
-
-    nargs = 2
-
-    @classmethod
-    def eval(cls, base, exponent):
-        if base.is_number and exponent.is_Rational:
-            if base.is_nonnegative:
-                return base**exponent
-            if base.is_negative:
-                sign = -1 if exponent.p % 2 else 1
-                return sign * (-base) ** exponent
-        if exponent.is_Integer:
-            return base**exponent
-        return None
-
-    def fdiff(self, argindex=1):
-        base, exponent = self.args
-        if argindex == 1:
-            return exponent * RealPow(base, exponent - 1)
-        raise sympy.ArgumentIndexError(self, argindex)
-
-    def _eval_rewrite_as_Pow(self, base, exponent, **kwargs):
-        return sympy.sign(base) ** exponent.p * sympy.Abs(base) ** exponent
-
-
-def mp_realpow(base, exponent):
-    """Evaluate ``RealPow`` with mpmath: the real odd root of a real base, else principal.
-
-    >>> float(mp_realpow(-8, 1 / 3))
-    -2.0
-    """
-    from fractions import Fraction
-
-    import mpmath
-
-    if isinstance(base, mpmath.mpc | complex):
-        if mpmath.im(base) != 0:
-            return mpmath.power(base, exponent)
-        base = mpmath.re(base)
-    base = mpmath.mpf(base)
-    if base >= 0:
-        return mpmath.power(base, exponent)
-    ratio = Fraction(float(exponent)).limit_denominator(10_000)
-    magnitude = mpmath.power(-base, exponent)
-    return -magnitude if ratio.numerator % 2 else magnitude
+    try:
+        _check_caps(expr)
+    except LatexError:
+        raise
+    except CapError as exc:
+        raise LatexError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,49 +84,14 @@ _FRAC_SHORT_FIRST = re.compile(r"\\frac\s*([0-9a-zA-Z])\s*(\{)")
 _SQRT_SHORT = re.compile(r"\\sqrt\s*([0-9a-zA-Z])")
 _LOG_NATURAL = re.compile(r"\\log(?![a-zA-Z])(?!\s*_)")
 _OPERATOR = re.compile(r"\\(?:operatorname|mathrm|text|textrm|rm|mathit)\s*\{\s*([a-zA-Z]+)\s*\}")
-_KNOWN_FUNCS = {
-    "sin",
-    "cos",
-    "tan",
-    "cot",
-    "sec",
-    "csc",
-    "sinh",
-    "cosh",
-    "tanh",
-    "arcsin",
-    "arccos",
-    "arctan",
-    "arccot",
-    "arcsec",
-    "arccsc",
-    "arsinh",
-    "arcosh",
-    "artanh",
-    "arcsinh",
-    "arccosh",
-    "arctanh",
-    "ln",
-    "log",
-    "exp",
-}
-_HYPER_RECIP = {"sech": "cosh", "csch": "sinh", "coth": "tanh"}
-_HYPER_RECIP_INV = {
-    "arcsech": "arcosh",
-    "arsech": "arcosh",
-    "arccsch": "arsinh",
-    "arcsch": "arsinh",
-    "arccoth": "artanh",
-    "arcoth": "artanh",
-}
+_KNOWN_FUNCS = set(
+    re.findall(
+        r"\w+",
+        "sin cos tan cot sec csc sinh cosh tanh arcsin arccos arctan arccot arcsec arccsc "
+        "arsinh arcosh artanh arcsinh arccosh arctanh ln log exp",
+    )
+)
 _INTEGER_SLASH = re.compile(r"(?<![\w}.^_\\])(?<![\^_]\s)(\d+)\s*/\s*(\d+)(?![\d.])")
-_HYPER_TOKEN = re.compile(
-    r"\\(sech|csch|coth|arcsech|arsech|arccsch|arcsch|arccoth|arcoth)(?![a-zA-Z])"
-)
-_NOPAREN_ARG = re.compile(
-    r"\s*((?:\\[a-zA-Z]+\s*)*(?:\d*\.?\d*\s*[a-zA-Z](?:\s*\^\s*(?:\{[^{}]*\}|\w))?|\{[^{}]*\}))"
-)
-_POWER = re.compile(r"\s*\^\s*(\{[^{}]*\}|-?\w)")
 _ELLIPSIS = re.compile(r"\\(?:c|l|d)?dots(?![a-zA-Z])|\\vdots|\.\.\.|\\underbrace")
 _INT_LOWER = re.compile(r"(\\int\s*_)\s*([^{\s\\])")
 _INT_UPPER = re.compile(r"(\\int_\{[^{}]*\})\s*\^\s*([^{\s\\])")
@@ -183,62 +111,35 @@ _BARE_CALL = re.compile(
 )
 
 
-def _balanced(text: str, start: int, open_: str, close: str) -> int:
-    """Return the index just past the group opening at ``text[start]`` (or -1)."""
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == open_:
-            depth += 1
-        elif text[i] == close:
-            depth -= 1
-            if depth == 0:
-                return i + 1
-    return -1
-
-
-def _rewrite_reciprocal_hyperbolics(text: str) -> str:
-    """Rewrite sech/csch/coth (and inverses), which the grammar lacks, via cosh/sinh/tanh."""
-    for _ in range(20):
-        m = _HYPER_TOKEN.search(text)
-        if not m:
-            return text
-        name, pos = m.group(1), m.end()
-        power = ""
-        pm = _POWER.match(text, pos)
-        if pm:
-            power, pos = pm.group(1).strip("{}").replace(" ", ""), pm.end()
-        while text[pos : pos + 1] == " ":
-            pos += 1
-        if text.startswith("(", pos):
-            end = _balanced(text, pos, "(", ")")
-            if end < 0:
-                raise LatexError("unbalanced parentheses")
-            arg = text[pos + 1 : end - 1]
-        else:
-            am = _NOPAREN_ARG.match(text, pos)
-            if not am:
-                raise LatexError(f"cannot read the argument of \\{name}")
-            arg, end = am.group(1).strip(), am.end()
-            if arg.startswith("{") and arg.endswith("}"):
-                arg = arg[1:-1]
-        inverse = power == "-1" or name in _HYPER_RECIP_INV
-        if name in _HYPER_RECIP_INV:
-            new = f"\\{_HYPER_RECIP_INV[name]}\\left(\\frac{{1}}{{{arg}}}\\right)"
-            if power and power != "-1":
-                new = f"\\left({new}\\right)^{{{power}}}"
-        elif inverse:
-            inv = {"cosh": "arcosh", "sinh": "arsinh", "tanh": "artanh"}[_HYPER_RECIP[name]]
-            new = f"\\{inv}\\left(\\frac{{1}}{{{arg}}}\\right)"
-        else:
-            new = f"\\frac{{1}}{{\\{_HYPER_RECIP[name]}\\left({arg}\\right)}}"
-            if power:
-                new = f"\\left({new}\\right)^{{{power}}}"
-        text = text[: m.start()] + new + " " + text[end:]
-    raise LatexError("too many reciprocal hyperbolic functions")
+# A binomial coefficient typeset as a one-column array in parentheses (Integration Bee keys).
+_ARRAY_BINOM = re.compile(
+    r"\\left\s*\(\s*\\begin\{(?:array\}\{[a-z]*|pmatrix|matrix)\}\s*([^{}\\]*(?:\{[^{}]*\}[^{}\\]*)*?)"
+    r"\s*\\\\\s*([^{}\\]*?)\s*\\end\{(?:array|pmatrix|matrix)\}\s*\\right\s*\)"
+)
+# sympy's latex() prints these as \operatorname{asin} etc.
+_SYMPY_NAMES = {
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "acot": "arccot",
+    "asec": "arcsec",
+    "acsc": "arccsc",
+    "asinh": "arsinh",
+    "acosh": "arcosh",
+    "atanh": "artanh",
+    "acoth": "arccoth",
+    "asech": "arcsech",
+    "acsch": "arccsch",
+}
+# Function names written without a backslash in otherwise-LaTeX answers ("\frac{sin(x)}{2}").
+_BARE_FUNC = re.compile(
+    r"(?<![\\a-zA-Z])(arcsin|arccos|arctan|arcsec|arccsc|arccot|arsinh|arcosh|artanh|"
+    r"sinh|cosh|tanh|sin|cos|tan|cot|sec|csc|ln|log|exp)(?![a-zA-Z])"
+)
 
 
 def _operator(m: re.Match[str]) -> str:
-    name = m.group(1)
+    name = _SYMPY_NAMES.get(m.group(1), m.group(1))
     if name in _KNOWN_FUNCS or name in _HYPER_RECIP or name in _HYPER_RECIP_INV:
         return "\\" + name
     if name == "e":
@@ -258,11 +159,15 @@ def normalize_latex(text: str) -> str:
     '\\\\frac{2}{3} \\\\ln(x)'
     """
     text = text.replace("\n", " ").replace("\t", " ").replace("$", " ")
+    text = _ARRAY_BINOM.sub(r"\\binom{\1}{\2}", text)
     text = _SPACING.sub(" ", text)
     text = _SIZING.sub("", text)
     text = _DROP.sub("", text)
     text = text.replace("\\mathrm{d}", "d").replace("\\,", " ")
     text = _OPERATOR.sub(_operator, text)
+    if "{\\left" in text:
+        text = power_of_braced_calls(text)
+    text = _BARE_FUNC.sub(r"\\\1", text)
     text = _FRAC_VARIANTS.sub(r"\\frac", text)
     text = _FRAC_SHORT.sub(r"\\frac{\1}{\2}", text)
     text = _FRAC_SHORT_FIRST.sub(r"\\frac{\1}\2", text)
@@ -270,7 +175,7 @@ def normalize_latex(text: str) -> str:
     text = _LOG_NATURAL.sub(r"\\ln", text)
     text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # thousands separators: 10,100
     text = _INTEGER_SLASH.sub(r"\\frac{\1}{\2}", text)
-    text = _rewrite_reciprocal_hyperbolics(text)
+    text = rewrite_reciprocal_hyperbolics(text)
     text = re.sub(r"\^\s*([a-zA-Z0-9])", r"^{\1}", text)  # "e^e" does not parse, "e^{e}" does
     text = _INT_LOWER.sub(r"\1{\2}", text)
     text = _INT_UPPER.sub(r"\1^{\2}", text)
@@ -292,6 +197,9 @@ def normalize_latex(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+_COMMAND_RUN = re.compile(r"(?:\\[a-zA-Z]+\s*(?:\^\s*\{[^{}]*\}\s*)?){" + str(MAX_DEPTH + 1) + ",}")
+
+
 def _check_text(text: str) -> None:
     if len(text) > MAX_LATEX_CHARS:
         raise LatexError(f"LaTeX too long ({len(text)} > {MAX_LATEX_CHARS} characters)")
@@ -311,52 +219,15 @@ def _check_text(text: str) -> None:
         raise LatexError("numeric exponent tower (exponent too large)")
     if re.search(r"\^\s*\{?\s*\(?\s*\d{6,}", text):
         raise LatexError("integer exponent too large")
+    if _COMMAND_RUN.search(text):
+        raise LatexError(f"more than {MAX_DEPTH} commands in a row (nested too deeply)")
     if _ELLIPSIS.search(text):
         raise LatexError("contains an ellipsis (\\cdots): not a closed expression")
     if re.search(r"!\s*!", text):
         raise LatexError("iterated factorial")
 
 
-def check_caps(expr: sympy.Basic) -> None:
-    """Raise ``LatexError`` if ``expr`` is too large to evaluate safely.
-
-    >>> check_caps(sympy.Symbol("x") ** 2)
-    """
-    for nodes, node in enumerate(sympy.preorder_traversal(expr), start=1):
-        if nodes > MAX_TREE_NODES:
-            raise LatexError(f"expression too large (> {MAX_TREE_NODES} nodes)")
-        if isinstance(node, sympy.Pow):
-            exp_ = node.exp
-            if exp_.is_Number and abs(exp_) > MAX_EXPONENT:
-                raise LatexError(f"exponent {exp_} too large")
-            if not exp_.is_Number and exp_.is_number and _is_huge_constant(exp_):
-                raise LatexError("exponent too large")
-            if node.base.is_Integer and exp_.is_Integer and abs(node.base) > 1:
-                digits = abs(int(exp_)) * len(str(abs(int(node.base))))
-                if digits > 20_000:
-                    raise LatexError("integer power too large")
-        elif isinstance(node, sympy.factorial | sympy.factorial2):
-            arg = node.args[0]
-            if not arg.is_Integer or abs(arg) > MAX_FACTORIAL:
-                raise LatexError("factorial argument too large or not an integer")
-        elif isinstance(node, sympy.binomial):
-            if any(a.is_Integer and abs(a) > 100_000 for a in node.args):
-                raise LatexError("binomial argument too large")
-        elif isinstance(node, sympy.Integer) and abs(node.p).bit_length() > 70_000:
-            raise LatexError("integer too large")
-
-
-def _is_huge_constant(expr: sympy.Basic) -> bool:
-    """Return True if a constant exponent such as ``10**(10**10)`` is beyond the caps."""
-    for node in sympy.preorder_traversal(expr):
-        if isinstance(node, sympy.Pow) and node.exp.is_Number and abs(node.exp) > 50:
-            return True
-        if isinstance(node, sympy.Pow) and not node.exp.is_Number and node.exp.is_number:
-            return True
-    return False
-
-
-def _realify(expr: sympy.Basic) -> sympy.Basic:
+def realify(expr: sympy.Basic) -> sympy.Basic:
     """Make odd roots real, natural logs plain, derivatives done, symbols real."""
 
     def fix_pow(base, exp_):
@@ -379,63 +250,6 @@ def _realify(expr: sympy.Basic) -> sympy.Basic:
     return expr.xreplace(mapping) if mapping else expr
 
 
-_CONVERTER_CONFIG = None
-
-
-def _latex2sympy(text: str) -> sympy.Basic:
-    global _CONVERTER_CONFIG
-    from latex2sympy2_extended.latex2sympy2 import ConversionConfig, latex2sympy
-    from latex2sympy2_extended.math_normalization import NormalizationConfig
-
-    if _CONVERTER_CONFIG is None:
-        _CONVERTER_CONFIG = (
-            NormalizationConfig(
-                basic_latex=True,
-                units=False,
-                malformed_operators=False,
-                nits=False,
-                boxed="none",
-                equations=False,
-            ),
-            ConversionConfig(interpret_as_mixed_fractions=False),
-        )
-    norm, conv = _CONVERTER_CONFIG
-    # No variable_values: the only parse_expr call in latex2sympy2_extended is on those.
-    # Two-stage ANTLR parsing: the fast SLL prediction mode first; if it reports a syntax
-    # error, the full LL mode decides (SLL never accepts a wrong parse, it only gives up).
-    _set_prediction_mode(sll=True)
-    try:
-        return latex2sympy(text, normalization_config=norm, conversion_config=conv)
-    except Exception:
-        _set_prediction_mode(sll=False)
-        try:
-            return latex2sympy(text, normalization_config=norm, conversion_config=conv)
-        finally:
-            _set_prediction_mode(sll=True)
-
-
-def _set_prediction_mode(*, sll: bool) -> None:
-    """Make latex2sympy2's parsers use ANTLR's SLL (fast) or LL (complete) prediction."""
-    from antlr4.atn.PredictionMode import PredictionMode
-    from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
-
-    global _PREDICTION_MODE
-    _PREDICTION_MODE = PredictionMode.SLL if sll else PredictionMode.LL
-    if not getattr(_Latex2Sympy, "_rlsr_bench_patched", False):
-        create_parser = _Latex2Sympy.create_parser
-
-        def create_parser_with_mode(self, latex_str):  # type: ignore[no-untyped-def]
-            parser = create_parser(self, latex_str)
-            parser._interp.predictionMode = _PREDICTION_MODE
-            return parser
-
-        _Latex2Sympy.create_parser = create_parser_with_mode
-        _Latex2Sympy._rlsr_bench_patched = True
-
-
-_PREDICTION_MODE = None
-
-
 _NO_SPLIT = re.compile(
     r"[=<>,;|&]|\\(?:int|sum|prod|lim|begin|text|le|ge|ne|pm|mp|in|approx)(?![a-z])"
 )
@@ -444,7 +258,7 @@ _NO_SPLIT = re.compile(
 def _group_end(text: str, i: int) -> int:
     """End index of the LaTeX group starting at ``text[i]``: ``{...}``, ``\\cmd`` or one char."""
     if text[i] == "{":
-        end = _balanced(text, i, "{", "}")
+        end = balanced_end(text, i, "{", "}")
         if end < 0:
             raise LatexError("unbalanced braces")
         return end
@@ -454,8 +268,19 @@ def _group_end(text: str, i: int) -> int:
     return i + 1
 
 
-def _split_terms(text: str) -> list[str]:
-    """Split at top-level ``+``/``-`` (not after ``^``, ``_``, an operator or an opening)."""
+# A sign right after one of these is unary, not a term boundary.
+_UNARY_AFTER = ("^", "_", "{", "(", "[", "+", "-", "*", "/", "=", ",", "\\cdot", "\\times", "\\div")
+
+
+def split_top_level_terms(text: str) -> list[str]:
+    """Split LaTeX at its top-level ``+``/``-`` signs; signs stay with their terms.
+
+    A sign after ``^``, ``_``, an opening bracket, an operator or ``=``/``,`` is unary. An
+    unmatched closing bracket stops splitting (the text is not a well-formed sum).
+
+    >>> split_top_level_terms("x^{2} - \\\\frac{a+b}{2} + 1")
+    ['x^{2}', '- \\\\frac{a+b}{2}', '+ 1']
+    """
     parts, depth, last = [], 0, 0
     for i, ch in enumerate(text):
         if ch in "{([":
@@ -464,23 +289,53 @@ def _split_terms(text: str) -> list[str]:
             depth -= 1
         elif ch in "+-" and depth == 0 and i > 0:
             before = text[:i].rstrip()
-            if before and not before.endswith(
-                ("^", "_", "{", "(", "[", "+", "-", "*", "/", "\\cdot", "\\times", "\\div")
-            ):
-                parts.append(text[last:i])
+            if before and not before.endswith(_UNARY_AFTER):
+                parts.append(text[last:i].strip())
                 last = i
+    parts.append(text[last:].strip())
+    return [p for p in parts if p]
+
+
+def split_top_level(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside braces, brackets and parentheses.
+
+    >>> split_top_level("f(a=b) = c", "=")
+    ['f(a=b) ', ' c']
+    """
+    parts, depth, last, i = [], 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            parts.append(text[last:i])
+            last = i + len(sep)
+            i = last
+            continue
+        i += 1
     parts.append(text[last:])
-    return [p for p in parts if p.strip()]
+    return parts
+
+
+def _parse_term(text: str) -> sympy.Basic:
+    fast = parse_fast(text)
+    return fast if fast is not None else _latex2sympy(text)
 
 
 def _parse_sum(text: str) -> sympy.Basic:
     """Parse term by term when the text is a plain sum (much faster: the grammar's full-context
-    prediction scans to the end of its input); fall back to one parse of the whole text."""
+    prediction scans to the end of its input); fall back to one parse of the whole text.
+    The common subset skips the grammar altogether (``fastlatex.parse_fast``)."""
+    fast = parse_fast(text)
+    if fast is not None:
+        return fast
     if not _NO_SPLIT.search(text):
-        terms = _split_terms(text)
+        terms = split_top_level_terms(text)
         if len(terms) > 1:
             try:
-                parsed = [_latex2sympy(t) for t in terms]
+                parsed = [_parse_term(t) for t in terms]
             except Exception:
                 parsed = []
             if parsed and all(isinstance(p, sympy.Expr) for p in parsed):
@@ -491,7 +346,7 @@ def _parse_sum(text: str) -> sympy.Basic:
 def _parse_normalized(text: str) -> sympy.Basic:
     """Parse ``\\int_a^b BODY dx`` piecewise (limits, then BODY as a sum), else as a whole."""
     m = re.match(r"\\int\s*", text)
-    tail = re.search(r"\bd\s*([a-z])\s*$", text)
+    tail = re.search(r"\bd\s*(\\[a-z]+|[a-z])\s*$", text)
     if m and tail:
         i, bounds = m.end(), {}
         try:
@@ -510,7 +365,7 @@ def _parse_normalized(text: str) -> sympy.Basic:
             bounds = {"bad": ""}
         body = text[i : tail.start()].strip()
         if "bad" not in bounds and body and "\\int" not in body and len(bounds) != 1:
-            var = sympy.Symbol(tail.group(1))
+            var = sympy.Symbol(tail.group(1).lstrip("\\"))
             integrand = _parse_sum(body)
             if isinstance(integrand, sympy.Expr) and integrand.free_symbols <= {var}:
                 if bounds:
@@ -547,7 +402,7 @@ def parse_latex(text: str) -> sympy.Basic:
     if isinstance(expr, sympy.Eq | sympy.Rel):
         raise LatexError("an equation or relation, not an expression")
     check_caps(expr)
-    expr = _realify(expr)
+    expr = realify(expr)
     check_caps(expr)
     return expr
 

@@ -1,5 +1,13 @@
 """Killable worker processes for verifiers: hard per-item timeouts, memory caps, batches.
 
+The pool knows no task: it runs a picklable module-level function ``fn(record) -> Verdict``
+(``rlsr_bench.verifiers.integration.verify_record``, ``…countdown.verify_record``, a test's
+drill). Optional attributes of ``fn`` tune it: ``fields`` (record keys checked on entry, a
+missing one is a located ``DataError``), ``warm_up`` (called in the parent before workers fork,
+so they share its warm state), ``key`` (the default batch key: items with equal keys share a
+worker and its caches) and ``bounded`` (pure, bounded-time work: run in-process, or in
+chunks on all cores, without per-item killable workers).
+
 Each worker is a long-lived process (forked from a forkserver with sympy and the LaTeX grammar
 pre-imported) that verifies one item at a time and keeps its per-problem caches. The parent
 waits on the workers' pipes with a deadline per item: an item that runs past ``timeout`` gets
@@ -26,32 +34,16 @@ from typing import Any
 from rlsr_bench.errors import DataError, located
 from rlsr_bench.verdict import Outcome, Verdict
 
-__all__ = ["DEFAULT_MEMORY_LIMIT", "WorkerPool", "shared_pool", "verify_batch"]
+__all__ = ["DEFAULT_MEMORY_LIMIT", "Verifier", "WorkerPool", "shared_pool", "verify_batch"]
+
+#: A picklable module-level function verifying one record.
+Verifier = Callable[[Mapping[str, Any]], Verdict]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
-_TASKS = ("countdown", "integration")
-
-
-def _run_item(task: str, record: Mapping[str, Any]) -> Verdict:
-    """Verify one record in this process (what a worker does for each item)."""
-    if task == "integration":
-        from rlsr_bench.verifiers.integration import check_integral
-
-        return check_integral(record["problem"], record["response"], record.get("answer"))
-    if task == "_selftest":  # crash/timeout drills for the tests
-        action = record.get("action")
-        if action == "sleep":
-            time.sleep(float(record["seconds"]))
-        elif action == "crash":
-            os._exit(3)
-        elif action == "allocate":
-            _hog = bytearray(int(record["bytes"]))
-        return Verdict.correct(f"selftest {action}")
-    from rlsr_bench.verifiers.countdown import verify_countdown
-
-    return verify_countdown(record["numbers"], record["target"], record["response"])
+_CHUNK = 1000
+_IN_PROCESS_BELOW = 4000
 
 
 def _die_with_parent() -> None:
@@ -88,9 +80,9 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             return
         if message is None:
             return
-        index, task, record = message
+        index, fn, record = message
         try:
-            verdict = _run_item(task, record)
+            verdict = fn(record)
         except MemoryError:
             verdict = Verdict.undecided("out of memory")
         except RecursionError:
@@ -103,17 +95,13 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             return
 
 
-def _context(*, warm_grammar: bool) -> multiprocessing.context.BaseContext:
-    """Fork where available; with ``warm_grammar`` workers inherit sympy/grammar and its warm DFA.
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork where available, so workers inherit what the parent warmed (``fn.warm_up``).
 
     (A forkserver would re-import the caller's ``__main__`` in every worker, which breaks
     scripts without an ``if __name__ == "__main__"`` guard.)
     """
     if "fork" in multiprocessing.get_all_start_methods():
-        if warm_grammar:
-            from rlsr_bench.verifiers.latex import warm_up
-
-            warm_up()
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows/macOS fallback
 
@@ -128,11 +116,11 @@ class _Worker:
         self.sent = self.deadline = 0.0
         self.queue: deque[int] = deque()
 
-    def send(self, index: int, task: str, record: Mapping[str, Any], timeout: float) -> None:
+    def send(self, index: int, fn: Verifier, record: Mapping[str, Any], timeout: float) -> None:
         self.item = index
         self.sent = time.monotonic()
         self.deadline = self.sent + timeout
-        self.conn.send((index, task, dict(record)))
+        self.conn.send((index, fn, dict(record)))
 
     def kill(self) -> int | None:
         if self.proc.is_alive():
@@ -154,8 +142,9 @@ class _Worker:
 class WorkerPool:
     """A fixed set of killable verifier processes.
 
+    >>> from rlsr_bench.verifiers.integration import verify_record
     >>> with WorkerPool(1) as pool:
-    ...     pool.run("integration", {"problem": r"\\int 2x\\,dx", "response": "$x^2$"}).outcome
+    ...     pool.run(verify_record, {"problem": r"\\int 2x\\,dx", "response": "$x^2$"}).outcome
     <Outcome.CORRECT: 'correct'>
     """
 
@@ -164,7 +153,7 @@ class WorkerPool:
     ):
         self.size = max(1, workers or os.cpu_count() or 1)
         self.memory_limit = memory_limit
-        self._ctx = _context(warm_grammar=True)
+        self._ctx = _context()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self.latencies: list[float] = []  # seconds per item of the last ``map``, in index order
@@ -191,13 +180,13 @@ class WorkerPool:
         self._workers[self._workers.index(worker)] = fresh
         return fresh
 
-    def run(self, task: str, record: Mapping[str, Any], *, timeout: float = 5.0) -> Verdict:
+    def run(self, fn: Verifier, record: Mapping[str, Any], *, timeout: float = 5.0) -> Verdict:
         """Verify one record with a hard timeout."""
-        return self.map(task, [record], timeout=timeout)[0]
+        return self.map(fn, [record], timeout=timeout)[0]
 
     def map(
         self,
-        task: str,
+        fn: Verifier,
         records: Sequence[Mapping[str, Any]],
         *,
         timeout: float = 5.0,
@@ -206,9 +195,9 @@ class WorkerPool:
     ) -> list[Verdict]:
         """Verify ``records`` in order; items with equal ``key`` go to the same worker."""
         with self._lock:
-            return self._map(task, records, timeout, on_result, key)
+            return self._map(fn, records, timeout, on_result, key)
 
-    def _map(self, task, records, timeout, on_result, key) -> list[Verdict]:
+    def _map(self, fn, records, timeout, on_result, key) -> list[Verdict]:
         results: list[Verdict | None] = [None] * len(records)
         self.latencies = [0.0] * len(records)
         if not records:
@@ -221,6 +210,10 @@ class WorkerPool:
             if worker.item is not None:
                 worker.kill()
                 self._replace(worker)
+        if len(self._workers) < min(len(records), self.size):
+            warm = getattr(fn, "warm_up", None)
+            if callable(warm):
+                warm()  # in the parent, before forking: the new workers inherit it warm
         self._ensure(len(records))
         for worker in self._workers:
             worker.queue.clear()
@@ -250,7 +243,7 @@ class WorkerPool:
                     index = next_item(worker)
                     if index is not None:
                         try:
-                            worker.send(index, task, records[index], timeout)
+                            worker.send(index, fn, records[index], timeout)
                         except (OSError, ValueError):
                             worker.item = None
                             worker.queue.appendleft(index)
@@ -303,47 +296,41 @@ def shared_pool() -> WorkerPool:
         return _SHARED
 
 
-def _validate(task: str, records: Sequence[Mapping[str, Any]]) -> None:
-    if task not in _TASKS:
-        raise ValueError(f"task must be one of {_TASKS}, got {task!r}")
-    fields = ("problem", "response") if task == "integration" else ("numbers", "target", "response")
+def _validate(fn: Verifier, records: Sequence[Mapping[str, Any]]) -> None:
+    fields = tuple(getattr(fn, "fields", ()))
     for i, record in enumerate(records):
         if not isinstance(record, Mapping):
             raise DataError(located("records", i + 1, None, "expected a mapping"))
         for name in fields:
             if name not in record:
                 raise DataError(located("records", i + 1, name, "missing"))
-        if not isinstance(record["response"], str):
+        if "response" in fields and not isinstance(record["response"], str):
             raise DataError(located("records", i + 1, "response", "expected a string"))
 
 
-def _countdown_chunk(chunk: list[Mapping[str, Any]]) -> list[tuple[str, str, str | None]]:
-    from rlsr_bench.verifiers.countdown import verify_countdown
-
+def _run_chunk(fn: Verifier, chunk: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
     out = []
-    for r in chunk:
-        v = verify_countdown(r["numbers"], r["target"], r["response"])
+    for record in chunk:
+        v = fn(record)
         out.append((str(v.outcome), v.reason, v.extracted))
     return out
 
 
-def _verify_countdown_batch(records, workers, on_result) -> list[Verdict]:
-    from rlsr_bench.verifiers.countdown import verify_countdown
-
+def _verify_bounded(fn: Verifier, records, workers: int, on_result) -> list[Verdict]:
+    """Run pure, bounded-time ``fn`` in-process, or in chunks on ``workers`` cores."""
     results: list[Verdict] = []
-    if workers == 1 or len(records) < 4000:
-        for i, r in enumerate(records):
-            v = verify_countdown(r["numbers"], r["target"], r["response"])
+    if workers == 1 or len(records) < _IN_PROCESS_BELOW:
+        for i, record in enumerate(records):
+            v = fn(record)
             results.append(v)
             if on_result is not None:
                 on_result(i, v)
         return results
     from concurrent.futures import ProcessPoolExecutor
 
-    size = 1000
-    chunks = [[dict(r) for r in records[i : i + size]] for i in range(0, len(records), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context(warm_grammar=False)) as pool:
-        for chunk_out in pool.map(_countdown_chunk, chunks):
+    chunks = [[dict(r) for r in records[i : i + _CHUNK]] for i in range(0, len(records), _CHUNK)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        for chunk_out in pool.map(_run_chunk, [fn] * len(chunks), chunks):
             for outcome, reason, extracted in chunk_out:
                 v = Verdict(Outcome(outcome), reason, extracted)
                 if on_result is not None:
@@ -353,40 +340,45 @@ def _verify_countdown_batch(records, workers, on_result) -> list[Verdict]:
 
 
 def verify_batch(
-    task: str,
-    records: Sequence[Mapping],
+    fn: Verifier,
+    records: Sequence[Mapping[str, Any]],
     *,
     workers: int | None = None,
     timeout: float = 5.0,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     on_result: Callable[[int, Verdict], None] | None = None,
+    key: Callable[[Mapping[str, Any]], object] | None = None,
 ) -> list[Verdict]:
-    """Verify many records on all cores; one verdict per record, in order.
+    """Verify many records with ``fn`` on all cores; one verdict per record, in order.
 
-    ``task`` is ``"countdown"`` (records: numbers, target, response; pure bounded arithmetic,
-    run in chunks) or ``"integration"`` (records: problem, response, optional answer; each item
-    in a killable worker with its own hard ``timeout``). ``on_result(i, verdict)`` is called as
-    results arrive.
+    Each item runs in a killable worker with its own hard ``timeout`` (unless ``fn.bounded``);
+    items with equal ``key(record)`` go to the same worker, which keeps its caches.
+    ``on_result(i, verdict)`` is called as results arrive.
 
-    >>> verify_batch("integration", [{"problem": r"\\int_0^1 x\\,dx", "response": "$1/2$"}],
+    >>> from rlsr_bench.verifiers.integration import verify_record
+    >>> verify_batch(verify_record, [{"problem": r"\\int_0^1 x\\,dx", "response": "$1/2$"}],
     ...              workers=1)[0].outcome
     <Outcome.CORRECT: 'correct'>
     """
-    _validate(task, records)
+    if not callable(fn):
+        raise TypeError(f"fn must be a module-level function (record) -> Verdict, got {fn!r}")
+    _validate(fn, records)
     n_workers = max(1, workers or os.cpu_count() or 1)
-    if task == "countdown":
-        return _verify_countdown_batch(records, n_workers, on_result)
-    # Pools are kept per size and reused across calls (training steps, resumed runs): their
-    # workers keep the parsed problems and quadratures cached.
-    pool = _batch_pool(min(n_workers, max(1, len(records))))
-    return pool.map(task, records, timeout=timeout, on_result=on_result, key=lambda r: r["problem"])
+    if getattr(fn, "bounded", False):
+        return _verify_bounded(fn, records, n_workers, on_result)
+    # Pools are kept per (size, memory cap) and reused across calls (training steps, resumed
+    # runs): their workers keep the parsed problems and quadratures cached.
+    pool = _batch_pool(min(n_workers, max(1, len(records))), memory_limit)
+    key = key if key is not None else getattr(fn, "key", None)
+    return pool.map(fn, records, timeout=timeout, on_result=on_result, key=key)
 
 
-_BATCH_POOLS: dict[int, WorkerPool] = {}
+_BATCH_POOLS: dict[tuple[int, int | None], WorkerPool] = {}
 
 
-def _batch_pool(size: int) -> WorkerPool:
+def _batch_pool(size: int, memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> WorkerPool:
     with _SHARED_LOCK:
-        if size not in _BATCH_POOLS:
-            _BATCH_POOLS[size] = WorkerPool(size)
-            atexit.register(_BATCH_POOLS[size].close)
-        return _BATCH_POOLS[size]
+        if (size, memory_limit) not in _BATCH_POOLS:
+            pool = _BATCH_POOLS[size, memory_limit] = WorkerPool(size, memory_limit=memory_limit)
+            atexit.register(pool.close)
+        return _BATCH_POOLS[size, memory_limit]

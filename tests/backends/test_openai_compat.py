@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,7 +22,7 @@ import pytest
 
 from rlsr_bench.backends import ChatRequest, SamplingParams, get_backend
 from rlsr_bench.backends.openai_compat import OpenAIBackend
-from rlsr_bench.errors import BackendError
+from rlsr_bench.errors import BackendError, ConfigError
 from rlsr_bench.models import prepare_model
 
 PARAMS = SamplingParams(max_new_tokens=8)
@@ -93,7 +95,13 @@ def served_model():
 @pytest.mark.slow
 def test_generates_through_a_real_transformers_serve(served_model):
     base_url, folder = served_model
-    backend = get_backend(f"openai:{base_url}#{folder}", cache=False, concurrency=2)
+    backend = get_backend(
+        f"openai:{base_url}#{folder}",
+        cache=False,
+        concurrency=2,
+        request_timeout=300,
+        max_retries=1,
+    )
     texts = backend.generate([HI, ChatRequest([{"role": "user", "content": "Say bye."}], PARAMS)])
     assert len(texts) == 2
     assert all(isinstance(t, str) and t.strip() for t in texts)
@@ -209,3 +217,218 @@ def test_lm_eval_local_chat_completions_against_the_served_model(served_model, t
     (results_file,) = tmp_path.rglob("results_*.json")
     metrics = json.loads(results_file.read_text())["results"]["countdown"]
     assert {"acc,none", "answer_rate,none", "undecided_rate,none"} <= metrics.keys()
+
+
+# ------------------------------------------------------------------ deadlines (issue 11)
+
+
+@contextmanager
+def _raw_server(handle: Callable[[socket.socket, threading.Event], None]) -> Iterator[str]:
+    """A TCP server calling ``handle(conn, stop)`` per connection in a thread; yields the API URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=_guarded, args=(handle, conn, stop), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def _guarded(
+    handle: Callable[[socket.socket, threading.Event], None],
+    conn: socket.socket,
+    stop: threading.Event,
+) -> None:
+    with conn, suppress(OSError):
+        handle(conn, stop)
+
+
+def _trickle(conn: socket.socket, stop: threading.Event) -> None:
+    """Answer 200 at once, then one byte of the body every 0.2 s (for at most 8 s)."""
+    conn.recv(65536)
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n"
+    )
+    end = time.monotonic() + 8
+    while not stop.is_set() and time.monotonic() < end:
+        conn.sendall(b" ")
+        time.sleep(0.2)
+
+
+def _silent(conn: socket.socket, stop: threading.Event) -> None:
+    """Accept the request and never answer."""
+    conn.settimeout(0.05)
+    while not stop.is_set():
+        try:
+            if conn.recv(65536) == b"":
+                return
+        except TimeoutError:
+            continue
+
+
+def test_request_timeout_is_a_total_deadline_not_per_read():
+    """A server trickling a byte every 0.2 s never trips a per-read timeout; the deadline holds."""
+    with _raw_server(_trickle) as url:
+        backend = OpenAIBackend(url, "m", request_timeout=1.0, max_retries=0)
+        start = time.monotonic()
+        with pytest.raises(BackendError, match=r"no complete answer within 1 s.*after 1 attempts"):
+            backend.generate([HI])
+        assert time.monotonic() - start < 4.0
+
+
+def test_never_answering_server_fails_fast_with_the_configured_timeout():
+    with _raw_server(_silent) as url:
+        backend = OpenAIBackend(url, "m", request_timeout=0.5, max_retries=4, backoff=0.01)
+        start = time.monotonic()
+        with pytest.raises(BackendError, match=r"within 0\.5 s.*after 2 attempts"):
+            backend.generate([HI])
+        # one retry after a timeout (MAX_TIMEOUT_RETRIES), not max_retries of them
+        assert time.monotonic() - start < 3.0
+        assert backend.retries == 1
+
+
+def test_a_failed_request_cancels_the_rest_of_the_batch():
+    """40 requests, 4 at a time, against a silent server: one deadline, not ten."""
+    with _raw_server(_silent) as url:
+        backend = OpenAIBackend(url, "m", request_timeout=0.5, max_retries=0, concurrency=4)
+        requests = [ChatRequest([{"role": "user", "content": f"q{i}"}], PARAMS) for i in range(40)]
+        start = time.monotonic()
+        with pytest.raises(BackendError, match=r"within 0\.5 s"):
+            backend.generate(requests)
+        assert time.monotonic() - start < 3.0
+
+
+def test_concurrency_bounds_the_requests_in_flight(scripted):
+    url, handler = scripted
+    in_flight, peak, lock = [0], [0], threading.Lock()
+    original = _Scripted.do_POST
+
+    def slow_post(self: _Scripted) -> None:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.05)
+        try:
+            original(self)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    handler.script = [(200, None)] * 12
+    handler.do_POST = slow_post  # type: ignore[method-assign]
+    try:
+        backend = OpenAIBackend(url, "m", concurrency=3)
+        requests = [ChatRequest([{"role": "user", "content": f"q{i}"}], PARAMS) for i in range(12)]
+        assert backend.generate(requests) == [f"echo q{i}" for i in range(12)]
+    finally:
+        handler.do_POST = original  # type: ignore[method-assign]
+    assert 1 <= peak[0] <= 3
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"request_timeout": 0}, "request timeout"),
+        ({"request_timeout": float("nan")}, "request timeout"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"max_retries": -1}, "max retries"),
+    ],
+)
+def test_bad_client_options_are_config_errors(options, match):
+    with pytest.raises(ConfigError, match=match):
+        get_backend("openai:http://127.0.0.1:1/v1#m", cache=False, **options)
+
+
+def test_generate_works_inside_a_running_event_loop(scripted):
+    """A caller that already runs asyncio (a notebook) still gets plain results."""
+    import asyncio
+
+    url, handler = scripted
+    handler.script = [(200, None)]
+
+    async def main() -> list[str]:
+        return OpenAIBackend(url, "m").generate([HI])
+
+    assert asyncio.run(main()) == ["echo Say hi."]
+
+
+# ------------------------------------------------------------ through judge-agreement
+
+
+def _answers(tmp_path: Path, responses: list[str]) -> Path:
+    path = tmp_path / "answers.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"problem_id": "mit-2010-q01", "model": f"m{i}", "response": r}) + "\n"
+            for i, r in enumerate(responses)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_judge_agreement_caps_the_judged_answer_and_counts_it(scripted, tmp_path, monkeypatch):
+    """Issue 11 defect 9: a 5 MB policy answer went into the judge prompt uncapped."""
+    from rlsr_bench.cli import main
+    from rlsr_bench.judges import MAX_JUDGED_RESPONSE_CHARS
+
+    url, handler = scripted
+    handler.script = [(200, _completion("<JUDGE_SCORE>1</JUDGE_SCORE>"))] * 2
+    monkeypatch.setenv("RLSR_BENCH_CACHE", str(tmp_path / "cache"))
+    answers = _answers(tmp_path, ["x" * 5_000_000 + " \\boxed{1/8}", "\\boxed{1/8}"])
+    args = ["judge-agreement", "--answers", str(answers), "--judge", f"openai:{url}#m"]
+    args += ["--bootstrap", "0", "--workers", "1", "--no-report", "--runs-dir", str(tmp_path)]
+    args += ["--request-timeout", "60", "--concurrency", "1", "--max-retries", "0"]
+    assert main(args) == 0
+    (run_dir,) = (p for p in tmp_path.iterdir() if p.name.endswith("judge-agreement"))
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["judge_inputs_cut"] == 1
+    prompts = [seen["body"]["messages"][-1]["content"] for seen in handler.seen]
+    assert len(prompts) == 2
+    assert max(len(p) for p in prompts) < MAX_JUDGED_RESPONSE_CHARS + 5_000
+    assert any("characters cut ...]" in p and "\\boxed{1/8}" in p for p in prompts)
+
+
+def test_judge_agreement_against_a_silent_server_fails_fast(tmp_path, monkeypatch, capsys):
+    from rlsr_bench.cli import main
+
+    monkeypatch.setenv("RLSR_BENCH_CACHE", str(tmp_path / "cache"))
+    answers = _answers(tmp_path, ["\\boxed{1/8}"] * 6)
+    with _raw_server(_silent) as url:
+        args = ["judge-agreement", "--answers", str(answers), "--judge", f"openai:{url}#m"]
+        args += ["--bootstrap", "0", "--workers", "1", "--no-report", "--runs-dir", str(tmp_path)]
+        args += ["--request-timeout", "0.5", "--max-retries", "0"]
+        start = time.monotonic()
+        assert main(args) == 2
+        assert time.monotonic() - start < 10
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("rlsr-bench judge-agreement: error: ")
+    assert "no complete answer within 0.5 s" in err[-1]
+
+
+def test_eval_passes_the_client_flags_to_lm_eval():
+    """``rlsr-bench eval --request-timeout/--concurrency/--max-retries`` reach lm-eval's client."""
+    from rlsr_bench.backends.openai_compat import client_options
+    from rlsr_bench.evaluate import lm_eval_model_args
+
+    client = client_options(request_timeout=2.5, concurrency=3, max_retries=0)
+    name, args = lm_eval_model_args("openai:http://127.0.0.1:8000/v1#m", client)
+    assert name == "local-chat-completions"
+    assert (args["timeout"], args["num_concurrent"], args["max_retries"]) == (3, 3, 1)

@@ -12,7 +12,7 @@ from rlsr_bench.backends.transformers_local import (
 )
 from rlsr_bench.cache import DiskCache
 from rlsr_bench.errors import BackendError, ConfigError
-from rlsr_bench.prompts import task_messages
+from rlsr_bench.registry import get_task
 
 PUZZLES = [
     {"numbers": [3, 5, 7], "target": 22},
@@ -50,7 +50,7 @@ def backend():
 
 
 def _requests(params: SamplingParams) -> list[ChatRequest]:
-    return [ChatRequest(task_messages("countdown", p), params) for p in PUZZLES]
+    return [ChatRequest(get_task("countdown").messages(p), params) for p in PUZZLES]
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 import rlsr_bench
 from rlsr_bench.data import load_countdown_eval, qualifiers_by_id
 from rlsr_bench.models import prepare_model
-from rlsr_bench.prompts import task_messages
+from rlsr_bench.registry import get_task
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
@@ -69,7 +69,7 @@ def test_chat_prompt_is_the_shared_task_prompt(tasks, name, task, record):
         ),
     )
     expected = tokenizer.apply_chat_template(
-        task_messages(task, record()), tokenize=False, add_generation_prompt=True
+        get_task(task).messages(record()), tokenize=False, add_generation_prompt=True
     )
     assert rendered == expected
 

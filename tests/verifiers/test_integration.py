@@ -10,13 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rlsr_bench.verdict import Outcome
-from rlsr_bench.verifiers.integration import (
-    VERSION,
-    check_integral,
-    extract_answer,
-    split_reference,
-    verify_integral,
-)
+from rlsr_bench.verifiers.answers import extract_answer, split_reference
+from rlsr_bench.verifiers.integration import VERSION, check_integral, verify_integral
 
 C, X, U = Outcome.CORRECT, Outcome.INCORRECT, Outcome.UNDECIDED  # X: incorrect
 
@@ -105,7 +100,7 @@ INDEFINITE = [
         "all 2 alternatives",
     ),
     (r"\int \frac{dx}{x^2+1}", r"<answer>\arctan x or x</answer>", None, X, "alternatives"),
-    (r"\int x \, dx", r"<answer>\frac{t^2}{2}</answer>", None, X, "unknown symbol"),
+    (r"\int x \, dx", r"<answer>\frac{t^2}{2}</answer>", None, U, "unknown symbol(s) t"),
     (r"\int x \, dx", r"<answer>\int x dx</answer>", None, X, "integral"),
     (r"\int x \, dx", "no idea", None, X, "no answer"),
 ]
@@ -154,11 +149,11 @@ NOT_EXPRESSIBLE = [
         C,
     ),
     (r"\int_0^2 \sqrt{x+\sqrt{x+\sqrt{x+\cdots}}} dx", "<answer>3</answer>", r"\frac{19}{6}", X),
-    (r"\int_0^2 \sqrt{x+\sqrt{x+\sqrt{x+\cdots}}} dx", "<answer>3</answer>", None, U),
+    (r"\int_0^2 \sqrt{x+\sqrt{x+\sqrt{x+\cdots}}} dx", "<answer>3</answer>", None, X),
     (r"\lim _{n \rightarrow \infty} \int_{-\infty}^{\infty} e^{-x^{2 n}} d x", "$2$", "2", C),
     (r"\int \sqrt{x \sqrt{x \sqrt{x \cdots}}} dx", "$x^2/2 + C$", r"x^{2} / 2", C),
     (r"\int \sqrt{x \sqrt{x \sqrt{x \cdots}}} dx", "$x^3/3 + C$", r"x^{2} / 2", X),
-    (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "$286$", None, U),
+    (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "$286$", None, C),
     (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "$286$", "286", C),
 ]
 
@@ -189,7 +184,7 @@ def test_bombs_are_undecided_quickly(response: str) -> None:
 
 
 def test_version_is_pinned() -> None:
-    assert VERSION == "1"
+    assert VERSION == "2"
 
 
 @pytest.mark.slow
@@ -251,3 +246,125 @@ def test_hostile_answers_never_execute(payload: str, tmp_path: Path) -> None:
     verdict = check_integral(r"\int 2x \, dx", payload.replace("{marker}", str(marker)))
     assert not marker.exists()
     assert verdict.outcome in (X, U)
+
+
+# Plain, Unicode, sympy-latex and mixed forms; the variable from the differential.
+NEW_FORMS = [
+    # (problem, response, outcome, reason fragment)
+    (r"\int x^2 \, dx", "<answer>x**3/3 + C</answer>", C, "all"),
+    (r"\int x^2 \, dx", "<answer>x³/3</answer>", C, "all"),
+    (r"\int x^2 \, dx", "<answer>(x^3 + 1)/3</answer>", C, "all"),  # another constant
+    (r"\int x^2 \, dx", "<answer>x**3/2</answer>", X, "F' != f"),
+    (r"\int e^x (\sin x + \cos x) \, dx", "<answer>exp(x)*sin(x)</answer>", C, "all"),
+    (r"\int e^x (\sin x + \cos x) \, dx", "<answer>e^x sin x</answer>", C, "all"),
+    (r"\int e^x (\sin x + \cos x) \, dx", "<answer>exp(x)*cos(x)</answer>", X, "F' != f"),
+    (r"\int \frac{dx}{x}", "<answer>log(x)</answer>", C, ""),
+    (r"\int \frac{dx}{x}", "<answer>ln|x|</answer>", C, ""),
+    (r"\int -x e^x \, dx", "<answer>(1 - x)*exp(x)</answer>", C, "all"),
+    (r"\int x e^x \, dx", "<answer>(1 - x)*exp(x)</answer>", X, "F' != f"),
+    (r"\int \frac{1}{1+x^2} dx", r"$\operatorname{atan}{\left(x \right)}$", C, "all"),
+    (r"\int \frac{1}{\sqrt{1-x^2}} dx", r"$\operatorname{asin}{\left(x \right)}$", C, ""),
+    (r"\int \frac{1}{1+x^2} dx", "<answer>atan(x)</answer>", C, "all"),
+    (r"\int \frac{1}{1+x^2} dx", "<answer>arctan x + π/2</answer>", C, "all"),
+    (r"\int \frac{1}{1+x^2} dx", r"<answer>\frac{1}{2} arctan(x)</answer>", X, "F' != f"),
+    (r"\int \cos x \, dx", r"<answer>\frac{sin(x)}{1}</answer>", C, "all"),  # no backslash
+    (r"\int \frac{1}{x} \, dx", r"<answer>2 ln x - \ln x</answer>", C, ""),
+    (r"\int \frac{1}{2\sqrt{x}} \, dx", "<answer>√x</answer>", C, ""),
+    (r"\int 2x e^{x^2} \, dx", "<answer>e^(x²)</answer>", C, "all"),
+    # the variable of the differential
+    (r"\int t^2 \, dt", "<answer>t^3/3</answer>", C, "all"),
+    (r"\int t^2 \, dt", "<answer>x^3/3</answer>", U, "unknown"),
+    (r"\int u e^u \, du", r"<answer>(u-1)e^{u}</answer>", C, "all"),
+    (r"\int \cos\theta \, d\theta", r"<answer>\sin\theta</answer>", C, "all"),
+    (r"\int \cos\theta \, d\theta", "<answer>sin θ + C</answer>", C, "all"),
+    (r"\int \cos\theta \, d\theta", r"<answer>\cos\theta</answer>", X, "F' != f"),
+    (r"\int X \, dX", "<answer>X^2/2</answer>", C, "all"),
+    (r"\int_0^1 t^2 \, dt", "<answer>1/3</answer>", C, "quadrature"),
+    # unknown letters are undecided, never incorrect
+    (r"\int x \, dx", "<answer>foo(x)</answer>", U, "unknown name 'foo'"),
+    (r"\int x \, dx", "<answer>x^2/2 + y</answer>", U, "unknown name 'y'"),
+    (r"\int x \, dx", r"<answer>\text{foo}(x)</answer>", U, "unknown function"),
+    # special functions by name
+    (r"\int \frac{1}{\ln x} dx", r"<answer>\text{li}(x)</answer>", C, "all"),
+    (r"\int \frac{e^x}{x} dx", r"<answer>\mathrm{Ei}(x)</answer>", C, "all"),
+    (r"\int \frac{\sin x}{x} dx", r"<answer>\text{Si}(x)</answer>", C, "all"),
+    (r"\int \frac{\sin x}{x} dx", r"<answer>\text{Ci}(x)</answer>", X, "F' != f"),
+    (r"\int e^x(1 / x+\log x) dx", r"<answer>e^x \log x + \text{Ei}(x)</answer>", X, "F' != f"),
+    (r"\int x \, dx", r"<answer>\frac{x^2}{2} + a</answer>", U, "unknown symbol(s) a"),
+]
+
+
+@pytest.mark.parametrize(("problem", "response", "outcome", "reason"), NEW_FORMS)
+def test_new_forms(problem, response, outcome, reason) -> None:
+    verdict = check_integral(problem, response)
+    assert verdict.outcome is outcome, verdict
+    assert reason in verdict.reason
+
+
+# Problems the grammar cannot close, decided numerically without a reference.
+NUMERIC = [
+    (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "$286$", C),
+    (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "$285$", X),
+    (r"\int_0^{256}(x-\lfloor x\rfloor)^2 dx", "$256/3$", C),
+    (r"\int_0^1 \frac{1}{\left\lfloor 1-\log _2(1-x)\right\rfloor} dx", r"$\log 2$", C),
+    (r"\int_0^{20} \left\lfloor \frac{\lceil x\rceil}{2}\right\rfloor dx", "$100$", C),
+    (r"\int_0^1 \left(\sum_{k=1}^{\infty}(-1)^k x^{2k}\right)dx", r"$\frac{\pi}{4}-1$", C),
+    (r"\int_0^1 \left(\sum_{k=1}^{\infty}(-1)^k x^{2k}\right)dx", r"$\frac{\pi}{4}$", X),
+    (r"\int_{0}^{1} \prod_{k=0}^{\infty}\left(\frac{1}{1+x^{2^{k}}}\right) d x", "$1/2$", C),
+    (r"\int_0^2 \sqrt{x+\sqrt{x+\sqrt{x+\cdots}}} dx", r"$\frac{19}{6}$", C),
+    (r"\int \sqrt{x \sqrt{x \sqrt{x \cdots}}} dx", "$x^2/2$", C),
+    (r"\int \sqrt{x \sqrt{x \sqrt{x \cdots}}} dx", "$x^3/3$", X),
+    (r"\int_{0}^{4}\left(\begin{array}{l}x \\ 5\end{array}\right) d x", "$0$", C),
+    (r"\int_{- \infty}^{ \infty} e^{-(x-2024)^2/4} \, dx", r"$2 \sqrt{\pi}$", C),
+    (r"\int_0^{2 \pi}|1+2 \sin x| dx", r"$\frac{2 \pi}{3}+4 \sqrt{3}$", C),  # split at kinks
+    (r"\int_0^{2 \pi}|1+2 \sin x| dx", r"$\frac{2 \pi}{3}+4 \sqrt{2}$", X),
+    # still undecided: a limit of integrals, and a nest that is not periodic
+    (r"\lim _{n \rightarrow \infty} \int_{-\infty}^{\infty} e^{-x^{2 n}} d x", "$2$", U),
+    (r"\int \sqrt[3]{x\sqrt[4]{x\sqrt[5]{x\sqrt[6]{\cdots}}}}\,dx", r"$\frac{x^2}{2}$", U),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("problem", "response", "outcome"), NUMERIC)
+def test_numeric_decisions(problem, response, outcome) -> None:
+    verdict = check_integral(problem, response)
+    assert verdict.outcome is outcome, verdict
+    if outcome is not U and "lfloor" not in problem and "infty} e" not in problem:
+        assert "evaluated numerically" in verdict.reason or "quadrature" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<answer>__import__('os').system('touch {marker}')</answer>",
+        "<answer>open('{marker}', 'w').write('x')</answer>",
+        "<answer>(lambda: open('{marker}', 'w'))()</answer>",
+        "<answer>[open('{marker}', 'w') for _ in 'x']</answer>",
+        "<answer>x.__class__.__bases__</answer>",
+        "<answer>sin(*[x])</answer>",
+        "<answer>sin(x=1)</answer>",
+        "<answer>2**2**2**2**2**2</answer>",
+        "<answer>" + "a" * 5000 + "(x)</answer>",
+        "<answer>" + "sin " * 450 + "x</answer>",
+    ],
+)
+def test_hostile_plain_answers(payload: str, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    start = time.perf_counter()
+    verdict = check_integral(r"\int 2x \, dx", payload.replace("{marker}", str(marker)))
+    assert not marker.exists()
+    assert verdict.outcome in (X, U), verdict
+    assert time.perf_counter() - start < 3
+
+
+@pytest.mark.parametrize(("answer", "outcome"), [(r"7\pi", U), (r"6.1\pi", U), (r"6\pi", C)])
+def test_inaccurate_quadrature_never_accepts(answer: str, outcome) -> None:
+    # sin(2019x) defeats the error estimate (~1): only a value within 1e-6 of it is accepted
+    problem = (
+        r"\int_{- 2 \pi}^{2 \pi} 3 \left(\sin{\left(2 x \right)} + \cos{\left(3 x \right)}\right)"
+        r" \left(- \sin{\left(2019 x \right)} + \cos{\left(3 x \right)}\right) \, dx"
+    )
+    verdict = check_integral(problem, f"<answer>{answer}</answer>")
+    assert verdict.outcome is outcome, verdict
+    if outcome is U:
+        assert "too inaccurate" in verdict.reason

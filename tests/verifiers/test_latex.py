@@ -9,7 +9,8 @@ import mpmath
 import pytest
 import sympy
 
-from rlsr_bench.verifiers.latex import LatexError, RealPow, mp_realpow, normalize_latex, parse_latex
+from rlsr_bench.verifiers.latex import LatexError, normalize_latex, parse_latex
+from rlsr_bench.verifiers.realpow import RealPow, mp_realpow
 
 x = sympy.Symbol("x", real=True)
 
@@ -132,3 +133,61 @@ def test_hostile_text_never_executes(payload: str, tmp_path: Path) -> None:
 def test_normalize_is_stable() -> None:
     once = normalize_latex(r"\tfrac12 \log|x| + \operatorname{sech} x")
     assert normalize_latex(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        (r"x^{2} - \frac{a+b}{2} + 1", ["x^{2}", r"- \frac{a+b}{2}", "+ 1"]),
+        (r"-x + e^{-x}", ["-x", "+ e^{-x}"]),
+        (r"2 \cdot -3 + x", [r"2 \cdot -3", "+ x"]),
+        (r"\left(a + b\right) - c", [r"\left(a + b\right)", "- c"]),
+        ("a) + b", ["a) + b"]),  # an unmatched closer stops splitting
+    ],
+)
+def test_split_top_level_terms(text: str, terms: list[str]) -> None:
+    from rlsr_bench.verifiers.latex import split_top_level_terms
+
+    assert split_top_level_terms(text) == terms
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (r"\operatorname{asin}{\left(x \right)}", "asin(x)"),
+        (r"\log{\left(x \right)} + \operatorname{atan}{\left(x \right)}", "log(x) + atan(x)"),
+        (r"\frac{sin(x)}{2}", "sin(x)/2"),
+        (r"e^{x} sin(x)", "exp(x)*sin(x)"),
+        (r"\left(\begin{array}{c}x \\ 2\end{array}\right)", "binomial(x, 2)"),
+    ],
+)
+def test_sympy_latex_and_bare_names(text: str, expected: str) -> None:
+    assert str(parse_latex(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("base", "exponent", "ok"),
+    [(2, 10, True), (2, 10_001, False), (123_456, 5000, False), (-8, sympy.Rational(1, 3), True)],
+)
+def test_capped_power(base, exponent, ok: bool) -> None:
+    from rlsr_bench.verifiers.caps import capped_power
+
+    if ok:
+        assert capped_power(sympy.Integer(base), sympy.sympify(exponent)) is not None
+    else:
+        with pytest.raises(LatexError, match="too large"):
+            capped_power(sympy.Integer(base), sympy.Integer(exponent))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (r"\sech x", r"\frac{1}{\cosh\left(x\right)} "),
+        (r"\log{\left(x \right)}^{2}", r"\left(\log\left(x \right)\right)^{2}"),
+        (r"\sin{\left(x \right)} + 1", r"\sin{\left(x \right)} + 1"),  # no power: unchanged
+    ],
+)
+def test_rewrites(text: str, expected: str) -> None:
+    from rlsr_bench.verifiers.rewrites import power_of_braced_calls, rewrite_reciprocal_hyperbolics
+
+    assert power_of_braced_calls(rewrite_reciprocal_hyperbolics(text)) == expected

@@ -1,0 +1,52 @@
+"""The terminal leaderboard of a judge-agreement run: judges ranked by κ, with 95 % CIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlsr_bench.metrics import rank_judges
+from rlsr_bench.schema import MetricsReport
+
+__all__ = ["format_leaderboard"]
+
+_COLUMNS = (
+    ("kappa", "kappa"),
+    ("precision", "precision"),
+    ("recall", "recall"),
+    ("false_positive_rate", "FPR"),
+)
+
+
+def _cell(metric: Any, percent: bool = False) -> str:
+    if metric is None or metric.value is None:
+        return "—"
+    scale, fmt = (100, "{:.1f}") if percent else (1, "{:.3f}")
+    text = fmt.format(metric.value * scale)
+    if metric.low is not None and metric.high is not None:
+        text += f" [{fmt.format(metric.low * scale)}, {fmt.format(metric.high * scale)}]"
+    return text
+
+
+def _row(name: str, scored: Any) -> list[str]:
+    row = [name, str(scored.n_scored)]
+    row += [_cell(scored.metrics.get(key)) for key, _ in _COLUMNS]
+    row.append(_cell(scored.metrics.get("unparsed_rate"), percent=True))
+    return row
+
+
+def format_leaderboard(report: MetricsReport) -> str:
+    """Render the judges sorted by κ (with 95 % CIs) as a plain-text table."""
+    rows = [_row(judge.judge, judge) for judge in rank_judges(report.judges, by="kappa")]
+    rows += [_row(f"({label.judge})", label) for label in report.reference_labels]
+    header = ["judge", "n", *(title for _, title in _COLUMNS), "unparsed %"]
+    widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    counts = report.verifier_counts
+    lines.append(
+        f"{report.n_items} items; verifier: {counts.get('correct', 0)} correct, "
+        f"{counts.get('incorrect', 0)} incorrect, {counts.get('undecided', 0)} undecided (excluded); "
+        "95 % bootstrap CIs"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,248 @@
+"""Loop recipes: ``trainers/loop_*.yaml`` loaded into pydantic models (``extra="forbid"``).
+
+A loop recipe names the task, the starting policy and the number of rounds, then one section per
+phase of a round: ``generate`` (problems), ``train`` (the fields of a train recipe, see
+``rlsr_bench.recipes.Recipe``; the loop sets its task, model, seed and data each round),
+``eval`` (held-out sets and exams), ``judge`` (the policy as self-judge on generated and
+held-out problems) and ``stop`` (the stop rules). Errors name the file, line and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rlsr_bench.errors import ConfigError, located
+from rlsr_bench.recipes import (
+    Recipe,
+    TaskName,
+    _config_error,
+    _key_lines,
+    _number,
+    find_recipe,
+    read_yaml_model,
+)
+
+__all__ = [
+    "EvalOptions",
+    "GenerateOptions",
+    "JudgeOptions",
+    "LoopRecipe",
+    "StopOptions",
+    "TrainPart",
+    "apply_loop_overrides",
+    "load_loop_recipe",
+    "round_recipe",
+]
+
+# Fields of a train recipe that the loop owns (set per round), so a loop recipe's 'train:' omits them.
+_LOOP_OWNED = ("version", "task", "model", "seed", "data", "description")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenerateOptions(_Model):
+    """Phase 1: practice problems for the round (seeds + the previous rounds' accepted problems)."""
+
+    methods: list[Literal["programmatic", "variants"]] = Field(
+        default_factory=lambda: ["programmatic"],
+        min_length=1,
+        description="programmatic (no model) and/or variants (a model rewrites seed problems)",
+    )
+    n: int = Field(32, gt=0, description="candidate problems per method per round")
+    variants_model: str | None = Field(
+        None, description="model spec writing variants (default: the round's starting policy)"
+    )
+    from_previous: bool = Field(
+        True, description="previous rounds' accepted problems join the seeds of the variants"
+    )
+    train_on: Literal["round", "pool"] = Field(
+        "pool",
+        description="round: train on this round's accepted problems; pool: on every round's",
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="further rlsr_bench.generate.GenerateOptions fields, passed verbatim",
+    )
+
+
+class TrainPart(Recipe):
+    """Phase 2: the fields of a train recipe (``trainers/*.yaml``) except those the loop sets."""
+
+    version: Literal[1] = 1
+    task: TaskName = "countdown"  # set by the loop
+    model: str = "smollm2"
+
+    @model_validator(mode="after")
+    def _no_loop_fields(self) -> TrainPart:
+        owned = sorted(set(_LOOP_OWNED) & self.model_fields_set)
+        if owned:
+            raise ValueError(
+                f"train.{owned[0]} is set by the loop (top-level 'task', 'model', 'seed'; "
+                "the generated problems are the data)"
+            )
+        return self
+
+
+class EvalOptions(_Model):
+    """Phase 3: held-out accuracy with the verifier (and Integration Bee exams)."""
+
+    limit: int | None = Field(
+        None, gt=0, description="problems per held-out set (per exam for integration); None: all"
+    )
+    max_new_tokens: int = Field(512, gt=0, description="policy answer budget (greedy)")
+    batch_size: int = Field(16, gt=0, description="answers generated per batch")
+    exam_years: list[int] = Field(
+        default_factory=lambda: [2023, 2024, 2025],
+        description="integration: qualifier years scored as exams out of 20 (2025: the 2025 set)",
+    )
+    pass_mark: int = Field(10, ge=0, description="exam score that passes (out of 20)")
+    pass_marks: dict[str, int] = Field(
+        default_factory=dict, description="per-exam pass marks, e.g. {'2025': 12}"
+    )
+    baseline: bool = Field(True, description="also evaluate the starting model (round-00)")
+    timeout: float = Field(5.0, gt=0.0, description="verifier seconds per answer")
+
+
+class JudgeOptions(_Model):
+    """Phase 4: the policy judging itself on generated and on held-out problems."""
+
+    n_generated: int = Field(32, ge=0, description="this round's generated problems judged")
+    n_heldout: int = Field(32, ge=0, description="held-out problems judged")
+    prompt: str = Field("self_judge", description="judge prompt in judges/<task>.yaml")
+    max_new_tokens: int = Field(512, gt=0, description="policy answer budget (greedy)")
+    judge_max_new_tokens: int = Field(256, gt=0, description="judge reply budget (greedy)")
+    score: Literal["tag", "forced"] = Field(
+        "tag",
+        description="tag: the reply's <JUDGE_SCORE>; forced: an untagged reply is scored by "
+        "the policy's next-token choice of 0/1 (as reward.judge_score forced in training)",
+    )
+    bootstrap: int = Field(1000, ge=0, description="bootstrap resamples for the CIs")
+    batch_size: int = Field(16, gt=0, description="generations per batch")
+
+
+class StopOptions(_Model):
+    """Phase 5: when the loop stops before its last round."""
+
+    on_alarm: bool = Field(True, description="stop when the reward-hacking alarm fired")
+    heldout_drop_rounds: int | None = Field(
+        2, ge=1, description="stop when held-out accuracy fell this many rounds in a row"
+    )
+    max_generated_fpr: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="stop when the judge's FPR on generated problems exceeds this",
+    )
+
+
+class LoopRecipe(_Model):
+    """One loop recipe (``trainers/loop_*.yaml``)."""
+
+    version: Literal[1]
+    description: str = ""
+    task: TaskName = Field(description="a registered task name or alias (rlsr_bench.registry)")
+    model: str = Field(description="starting policy: smollm2, a folder or hf:NAME")
+    seed: int = 0
+    rounds: int = Field(gt=0, le=99, description="rounds at most (the stop rules may end sooner)")
+    generate: GenerateOptions = GenerateOptions()
+    train: TrainPart = TrainPart()
+    eval: EvalOptions = EvalOptions()
+    judge: JudgeOptions = JudgeOptions()
+    stop: StopOptions = StopOptions()
+
+
+def _check_exams(
+    recipe: LoopRecipe, source: object, key_lines: Callable[[], dict[tuple[str, ...], int]]
+) -> LoopRecipe:
+    """Check that every per-exam pass mark names an exam of the recipe."""
+    from rlsr_bench.registry import get_task
+
+    years = {str(p["year"]) for p in get_task(recipe.task).eval_problems() if "year" in p}
+    exams = [str(y) for y in recipe.eval.exam_years if str(y) in years]
+    for exam in recipe.eval.pass_marks:
+        if exam not in exams:
+            lines = key_lines()  # read only on error
+            line = lines.get(("eval", "pass_marks", exam), lines.get(("eval", "pass_marks")))
+            raise ConfigError(
+                located(
+                    source,
+                    line,
+                    f"eval.pass_marks.{exam}",
+                    f"not an exam of this recipe (exams: {', '.join(exams) or 'none for this task'})",
+                )
+            )
+    return recipe
+
+
+def round_recipe(
+    loop: LoopRecipe, *, round_index: int, model: str, problems: Path | None, n_prompts: int
+) -> Recipe:
+    """Build the train recipe of one round (task, model, seed and data set by the loop).
+
+    ``problems`` is the round's problems file; a train recipe whose ``data`` cannot read one
+    falls back to the task's default training problems (``n_prompts`` of them where they are made).
+    """
+    from rlsr_bench.recipes import DataOptions
+
+    data: dict[str, Any] = {"seed": loop.seed + 1000 * round_index, "n_prompts": max(n_prompts, 1)}
+    if problems is not None and "problems" in DataOptions.model_fields:
+        data["problems"] = str(problems)
+    fields = loop.train.model_dump(mode="python", exclude=set(_LOOP_OWNED))
+    fields["save_final_model"] = True  # the next round starts from it
+    fields.update(
+        version=1,
+        task=loop.task,
+        model=model,
+        seed=loop.seed + round_index,
+        data=data,
+        description=f"{loop.description} (round {round_index})".strip(),
+    )
+    try:
+        return Recipe.model_validate(fields)
+    except ValidationError as exc:
+        raise _config_error(f"loop round {round_index} train recipe", exc, {}) from None
+
+
+def load_loop_recipe(path: str | Path) -> LoopRecipe:
+    """Load and validate a loop recipe file (or a shipped ``trainers/`` name).
+
+    >>> load_loop_recipe("loop_countdown_smollm2_cpu").rounds
+    2
+    """
+    path = find_recipe(path)
+    recipe = read_yaml_model(path, LoopRecipe, what="loop recipe fields")
+    return _check_exams(
+        recipe, path, lambda: _key_lines(yaml.compose(path.read_text(encoding="utf-8")))
+    )
+
+
+def apply_loop_overrides(
+    recipe: LoopRecipe, overrides: dict[str, Any], *, source: str = "--set"
+) -> LoopRecipe:
+    """Return a copy of ``recipe`` with dotted-key overrides applied and validated again.
+
+    >>> r = apply_loop_overrides(load_loop_recipe("loop_countdown_smollm2_cpu"), {"rounds": 1})
+    >>> r.rounds
+    1
+    """
+    data = recipe.model_dump(mode="python", exclude_unset=True)
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        target = data
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise ConfigError(located(source, None, dotted, f"{part!r} is not a section"))
+        target[parts[-1]] = _number(value)
+    try:
+        recipe = LoopRecipe.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(source, exc, {}) from None
+    return _check_exams(recipe, source, dict)

@@ -1,0 +1,68 @@
+"""Phase 2 of a round: GRPO from the previous round's weights, the verifier shadowing the reward.
+
+Calls the training library (``rlsr_bench.training.train``) into ``round-NN/train`` and summarizes its ``metrics.jsonl``: the
+self-reward and verifier-reward means, the judge's agreement during training, and the steps at
+which the reward-hacking alarm fired. A half-finished training resumes from its last checkpoint
+(or restarts from step 0, dropping the lines of the steps it redoes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rlsr_bench.io import iter_jsonl
+from rlsr_bench.recipes import Recipe
+
+__all__ = ["final_model_dir", "summarize_steps", "train_round"]
+
+
+def final_model_dir(train_dir: Path, result: Any = None) -> Path:
+    """The folder holding the round's trained weights."""
+    if getattr(result, "model_dir", None):
+        return Path(result.model_dir)
+    return Path(train_dir) / "checkpoints" / "final"
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    kept = [float(v) for v in values if v is not None]
+    return round(sum(kept) / len(kept), 6) if kept else None
+
+
+def summarize_steps(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Means over the round's steps and the last step's values of the reward streams.
+
+    >>> summarize_steps([{"step": 1, "self_reward_mean": 0.5, "verifier_reward_mean": 0.0,
+    ...                   "reward_hacking_alarm": False}])["self_reward_mean"]
+    0.5
+    """
+    keys = ("self_reward_mean", "verifier_reward_mean", "judge_kappa", "judge_precision",
+            "judge_fpr", "answer_rate")  # fmt: skip
+    summary: dict[str, Any] = {"steps": len(steps)}
+    for key in keys:
+        summary[key] = _mean([s.get(key) for s in steps])
+    last = steps[-1] if steps else {}
+    summary["self_reward_last"] = last.get("self_reward_mean")
+    summary["verifier_reward_last"] = last.get("verifier_reward_mean")
+    summary["alarm_steps"] = [int(s["step"]) for s in steps if s.get("reward_hacking_alarm")]
+    summary["per_step"] = [
+        {
+            "step": s.get("step"),
+            "self": s.get("self_reward_mean"),
+            "verifier": s.get("verifier_reward_mean"),
+        }
+        for s in steps
+    ]
+    return summary
+
+
+def train_round(recipe: Recipe, *, train_dir: Path) -> tuple[dict[str, Any], Path]:
+    """Train one round into ``train_dir``; return its summary and the trained model folder."""
+    started_before = train_dir.is_dir() and any(train_dir.iterdir())
+    from rlsr_bench.training import train
+
+    result = train(recipe, run_dir=train_dir, resume=started_before)
+    metrics = train_dir / "metrics.jsonl"
+    steps = [r for _, r in iter_jsonl(metrics, skip_torn_tail=True)] if metrics.is_file() else []
+    return summarize_steps(steps), final_model_dir(train_dir, result)

@@ -1,0 +1,227 @@
+"""``TaskReward``: the one reward function given to TRL's ``GRPOTrainer``.
+
+It scores each completion with the chosen reward — the policy judging itself (``self``), the
+exact verifier (``verifier``), or a fixed external judge (``judge``) — and, whatever the
+reward, also runs the verifier. Both streams, their agreement counts, the answer rate and the
+reward's own timings go to TRL's ``log_metric`` (the monitor reads them from TRL's logs);
+every completion is appended to ``completions.jsonl``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rlsr_bench.errors import ConfigError
+from rlsr_bench.io import append_jsonl
+from rlsr_bench.judges import JudgeVerdict, load_judge_prompt, parse_judge_output
+from rlsr_bench.registry import get_task
+from rlsr_bench.rewards import (
+    agreement_counts,
+    completion_text,
+    judge_reward,
+    mean_or_none,
+    verifier_reward,
+)
+from rlsr_bench.training.judging import JudgeFn, Messages
+from rlsr_bench.verdict import Verdict
+
+__all__ = ["NOT_RECORD_COLUMNS", "TaskReward"]
+
+#: Dataset columns that describe a prompt, not the problem record the verifier reads.
+NOT_RECORD_COLUMNS = frozenset({"problem_id", "problem_text", "prompt"})
+
+
+class TaskReward:
+    """The reward function given to ``GRPOTrainer`` (a picklable callable class).
+
+    Returns one ``float | None`` per completion (None: no signal). ``judge`` turns chat
+    messages into replies; it is required for ``kind`` ``self`` and ``judge``, and optional for
+    ``verifier`` (then the judge is only watched, not rewarded). The dataset columns other than
+    ``problem_id`` / ``problem_text`` are the problem record the task's verifier reads.
+    """
+
+    def __init__(
+        self,
+        task: str,
+        kind: str,
+        *,
+        judge: JudgeFn | None = None,
+        judge_prompt: str = "self_judge",
+        format_bonus: float = 0.0,
+        verifier_timeout: float = 5.0,
+        judge_score: str = "tag",
+        completions_path: Path | None = None,
+    ) -> None:
+        if kind not in ("self", "verifier", "judge"):
+            raise ConfigError(f"reward kind {kind!r}: expected self, verifier or judge")
+        if kind != "verifier" and judge is None:
+            raise ConfigError(f"reward kind {kind!r} needs a judge")
+        if judge_score not in ("tag", "forced"):
+            raise ConfigError(f"reward.judge_score {judge_score!r}: expected tag or forced")
+        if judge_score == "forced" and judge is not None and not hasattr(judge, "force_scores"):
+            raise ConfigError(
+                "reward.judge_score 'forced' needs a judge with the live policy's logits "
+                "(reward kind 'self'); use judge_score 'tag'"
+            )
+        self.task = get_task(task)
+        self.kind = kind
+        self.judge = judge
+        self.judge_score = judge_score
+        self.format_bonus = format_bonus
+        self.verifier_timeout = verifier_timeout
+        self.completions_path = completions_path
+        self.__name__ = f"{kind}_reward"  # TRL logs rewards/<name>/mean
+        self._judge_prompt_name = judge_prompt
+        self._judge_prompt: Any = None
+
+    def verify(
+        self, responses: Sequence[str], columns: Mapping[str, Sequence[Any]]
+    ) -> list[Verdict]:
+        """Run the task's exact verifier on each response (killable workers where needed)."""
+        names = [name for name in columns if name not in NOT_RECORD_COLUMNS]
+        records = [
+            {**{name: columns[name][i] for name in names}, "response": response}
+            for i, response in enumerate(responses)
+        ]
+        return self.task.verify_batch(records, timeout=self.verifier_timeout)
+
+    def judge_conversations(
+        self, problems: Sequence[str], responses: Sequence[str]
+    ) -> list[Messages]:
+        """Render the task's judge prompt for each (problem, response)."""
+        if self._judge_prompt is None:
+            self._judge_prompt = load_judge_prompt(self.task.name, self._judge_prompt_name)
+        return [
+            self._judge_prompt.messages(problem, response)
+            for problem, response in zip(problems, responses, strict=True)
+        ]
+
+    def __call__(
+        self,
+        prompts: list[Any],
+        completions: list[Any],
+        completion_ids: list[Any] | None = None,
+        *,
+        trainer_state: Any = None,
+        log_metric: Callable[[str, float], None] | None = None,
+        log_extra: Callable[[str, list[Any]], None] | None = None,
+        **columns: Any,
+    ) -> list[float | None]:
+        started = time.perf_counter()
+        responses = [completion_text(c) for c in completions]
+        has_answer = [self.task.extract_answer(r) is not None for r in responses]
+        verdicts = self.verify(responses, columns)
+        verified = time.perf_counter()
+        judge_outputs: list[JudgeVerdict | None] = [None] * len(responses)
+        if self.judge is not None:
+            judge_outputs = list(self._judge(columns["problem_text"], responses))
+        judge_scores = [None if output is None else output.score for output in judge_outputs]
+        judged = time.perf_counter()
+
+        verifier_rewards = [
+            verifier_reward(v, has_answer=a, format_bonus=self.format_bonus)
+            for v, a in zip(verdicts, has_answer, strict=True)
+        ]
+        judge_rewards = [
+            judge_reward(s, has_answer=a, format_bonus=self.format_bonus)
+            for s, a in zip(judge_scores, has_answer, strict=True)
+        ]
+        rewards = verifier_rewards if self.kind == "verifier" else judge_rewards
+        if log_metric is not None:
+            stream = self._stream(judge_outputs, verdicts, has_answer)
+            stream["time_verification_s"] = verified - started
+            stream["time_judging_s"] = judged - verified if self.judge is not None else 0.0
+            stream["time_reward_s"] = time.perf_counter() - started
+            for name, value in stream.items():
+                if value is not None:
+                    log_metric(name, value)
+        step = int(getattr(trainer_state, "global_step", 0)) + 1
+        self._write_completions(step, columns, responses, verdicts, judge_outputs, rewards)
+        return rewards
+
+    def _judge(self, problems: Sequence[str], responses: Sequence[str]) -> list[JudgeVerdict]:
+        """Ask the judge; with ``judge_score: forced`` score untagged replies by forced choice."""
+        conversations = self.judge_conversations(problems, responses)
+        replies = self.judge(conversations)  # type: ignore[misc]
+        outputs = [parse_judge_output(reply) for reply in replies]
+        missing = [i for i, output in enumerate(outputs) if output.outcome == "unparsed"]
+        if missing and self.judge_score == "forced":
+            scored = self.judge.force_scores(  # type: ignore[union-attr]
+                [conversations[i] for i in missing], [replies[i] for i in missing]
+            )
+            for i, (score, confidence) in zip(missing, scored, strict=True):
+                outputs[i] = JudgeVerdict(
+                    "yes" if score else "no", score, confidence, replies[i], "forced"
+                )
+        return outputs
+
+    def _stream(
+        self,
+        judge_outputs: Sequence[JudgeVerdict | None],
+        verdicts: Sequence[Verdict],
+        has_answer: Sequence[bool],
+    ) -> dict[str, float | None]:
+        """The step's scalars without the format bonus: fractions judged / verified correct."""
+        scores = [None if output is None else output.score for output in judge_outputs]
+        stream: dict[str, float | None] = {
+            "self_reward_mean": mean_or_none([s for s in scores if s is not None]),
+            "verifier_reward_mean": mean_or_none(
+                [1.0 if v.is_correct else 0.0 for v in verdicts if v.outcome != "undecided"]
+            ),
+            "answer_rate": sum(has_answer) / len(has_answer),
+        }
+        if self.judge is not None:
+            n = len(judge_outputs)
+            forced = sum(o is not None and o.method == "forced" for o in judge_outputs)
+            unparsed = forced + sum(
+                o is not None and o.outcome == "unparsed" for o in judge_outputs
+            )
+            stream["judge_unparsed_rate"] = unparsed / n  # replies without a readable tag
+            if self.judge_score == "forced":
+                stream["judge_forced_rate"] = forced / n
+            for key, value in agreement_counts(scores, verdicts).items():
+                stream[f"agreement/{key}"] = float(value)
+        return stream
+
+    def _write_completions(
+        self,
+        step: int,
+        columns: Mapping[str, Sequence[Any]],
+        responses: Sequence[str],
+        verdicts: Sequence[Verdict],
+        judge_outputs: Sequence[JudgeVerdict | None],
+        rewards: Sequence[float | None],
+    ) -> None:
+        if self.completions_path is None:
+            return
+        rank = int(os.environ.get("RANK", "0"))
+        path = self.completions_path
+        if rank:
+            path = path.with_name(f"{path.stem}.rank{rank}{path.suffix}")
+        records = []
+        for i, (response, verdict, output, reward) in enumerate(
+            zip(responses, verdicts, judge_outputs, rewards, strict=True)
+        ):
+            records.append(
+                {
+                    "step": step,
+                    "problem_id": columns["problem_id"][i],
+                    "prompt": columns["problem_text"][i],
+                    "completion": response,
+                    "self_verdict": None
+                    if output is None
+                    else {
+                        "verdict": output.outcome,
+                        "confidence": output.confidence,
+                        "raw": output.raw,
+                        "method": output.method,
+                    },
+                    "verifier": {"verdict": str(verdict.outcome), "reason": verdict.reason},
+                    "reward": reward,
+                }
+            )
+        append_jsonl(path, records)

@@ -1,0 +1,358 @@
+"""Integral problems: parse once, classify (indefinite / definite / opaque), sample, integrate.
+
+Cached per process with ``functools.lru_cache``: 11 responses share each Integration Bee
+problem, and the pool sends items of one problem to one worker.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import mpmath
+import sympy
+
+from rlsr_bench.verifiers.latex import LatexError, parse_latex
+from rlsr_bench.verifiers.numeric import (
+    OPAQUE,
+    compile_mp,
+    is_real,
+    real_part,
+    unsupported,
+    value_of,
+)
+from rlsr_bench.verifiers.opaque import (
+    Budget,
+    OutOfBudget,
+    fixed_point,
+    mp_function,
+    nest_integrand,
+    piecewise_quad,
+)
+from rlsr_bench.verifiers.plain import parse_plain
+
+__all__ = [
+    "Problem",
+    "parse_cached",
+    "parse_plain_cached",
+    "peak_quadrature",
+    "problem_info",
+    "quadrature",
+    "sample_points",
+]
+
+QUAD_BUDGET_S = 2.5
+OPAQUE_BUDGET_S = 2.0
+
+
+@dataclass
+class Problem:
+    """A parsed problem and its per-process caches (compiled integrand, quadrature)."""
+
+    kind: str  # "indefinite" | "definite" | "opaque"
+    var: sympy.Symbol | None = None
+    integrand: sympy.Basic | None = None
+    lower: sympy.Basic | None = None
+    upper: sympy.Basic | None = None
+    reason: str = ""
+    points: list = field(default_factory=list)
+    # opaque problems that can still be evaluated numerically (sums, floors, \cdots nests)
+    numeric: bool = False
+    nest: tuple | None = None  # (unit g(var, y), placeholder y)
+    budget: Budget = field(default_factory=lambda: Budget(OPAQUE_BUDGET_S))
+    _f: Callable | None = None
+    _quad: tuple | None = None
+
+    @property
+    def definite(self) -> bool:
+        """True when the problem has a value to integrate to (plain or numeric)."""
+        return self.lower is not None and (self.kind == "definite" or self.numeric)
+
+    def f(self) -> Callable:
+        """The integrand as an mpmath function of ``var``."""
+        if self._f is None:
+            if self.nest is not None:
+                self._f = fixed_point(*self.nest, self.var, self.budget)
+            elif self.numeric:
+                self._f = mp_function(self.integrand, self.var, self.budget)
+            else:
+                self._f = compile_mp(self.integrand, self.var)
+        return self._f
+
+
+_CACHE_SIZE = 1024
+# The differential names the variable: dx, d x, dt, dX, d\theta (the grammar reads X as x).
+_VAR = r"(\\(?:theta|phi|varphi|alpha|beta|tau|psi|omega)(?![a-zA-Z])|[a-zA-Z])"
+_DIFFERENTIAL = re.compile(r"(?:,\s*)?\bd\s*" + _VAR + r"\s*$")
+_FRAC_DIFF = re.compile(r"\\frac\s*\{\s*([^{}]*?)\s*d\s*" + _VAR + r"\s*\}")
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def parse_cached(text: str) -> sympy.Basic | LatexError:
+    """Parse with a per-process LRU cache (errors are cached too)."""
+    try:
+        return parse_latex(text)
+    except LatexError as exc:
+        return exc
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def parse_plain_cached(text: str, var: str) -> sympy.Basic | LatexError:
+    """Parse plain syntax with a per-process LRU cache (errors are cached too)."""
+    try:
+        return parse_plain(text, var)
+    except LatexError as exc:
+        return exc
+
+
+def _prepare_problem_text(problem: str) -> str:
+    text = problem.replace("$", " ").strip()
+    text = re.sub(r"\\[,;!]|\\quad", " ", text).strip()
+    has_frac_diff = _FRAC_DIFF.search(text) is not None
+    tail = _DIFFERENTIAL.search(text)
+    body = text[: tail.start()] if tail else text
+    var = tail.group(1) if tail else None
+    if var is not None and len(var) == 1:
+        var = var.lower()
+    if has_frac_diff:
+        # \int \frac{2 dx}{g} -> \int \frac{2}{g} dx (and drop a duplicated trailing "dx").
+        m = _FRAC_DIFF.search(body)
+        var = var or (m.group(2).lower() if len(m.group(2)) == 1 else m.group(2))
+        coeff = m.group(1).strip() or "1"
+        body = body[: m.start()] + "\\frac{" + coeff + "}" + body[m.end() :]
+    opened = body.count("(") - body.count(")")
+    if opened > 0 and "(\\left(" in body:  # a stray "(" doubling a "\left(" (mit-2011-q14)
+        body = body.replace("(\\left(", "\\left(", 1)
+        opened -= 1
+    if 0 < opened <= 3:
+        body += ")" * opened
+    return f"{body} d{var or 'x'}"
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def problem_info(problem: str) -> Problem:
+    """Parse a problem once per process (11 responses share each Integration Bee problem)."""
+    return _build_problem(problem)
+
+
+def _build_problem(problem: str) -> Problem:
+    info = _build_closed_form(problem)
+    if info.kind == "opaque" and not info.numeric and "\\lim" not in problem:
+        var = _DIFFERENTIAL.search(problem.replace("$", " ").strip())
+        name = var.group(1).lstrip("\\") if var else "x"
+        nest = nest_integrand(problem, var.group(1) if var else "x")
+        if nest is not None:
+            g, placeholder, lower, upper = nest
+            symbol = sympy.Symbol(name, real=True)
+            info.var, info.nest, info.numeric = symbol, (g, placeholder), True
+            info.lower, info.upper = lower, upper
+            if lower is None:
+                info.points = sample_points(zlib.crc32(problem.encode()))[::3]
+    return info
+
+
+def _build_closed_form(problem: str) -> Problem:
+    if "\\lim" in problem:
+        return Problem("opaque", reason="the problem is a limit, not a plain integral")
+    parsed = parse_cached(_prepare_problem_text(problem))
+    if isinstance(parsed, LatexError):
+        return Problem("opaque", reason=f"the problem is not a plain integral ({parsed})")
+    if not isinstance(parsed, sympy.Integral) or len(parsed.limits) != 1:
+        return Problem("opaque", reason="the problem is not a single integral")
+    limit = parsed.limits[0]
+    var = sympy.Symbol(limit[0].name, real=True)  # a bound variable was not made real
+    integrand = parsed.function.xreplace({limit[0]: var})
+    integrand = integrand.replace(  # binomial(x, 5) as the polynomial it is (no gamma poles)
+        lambda e: isinstance(e, sympy.binomial) and e.args[1].is_Integer and 0 <= e.args[1] <= 50,
+        lambda e: sympy.expand_func(e),
+    )
+    seed = zlib.crc32(problem.encode())
+    bounds = (limit[1], limit[2]) if len(limit) == 3 else (None, None)
+    points = sample_points(seed) if len(limit) != 3 else []
+    if any(isinstance(n, OPAQUE) for n in sympy.preorder_traversal(integrand)):
+        points = points[::3]  # a series per point is costly: 18 points
+        kinds = sorted(
+            {
+                type(n).__name__.lower()
+                for n in sympy.preorder_traversal(integrand)
+                if isinstance(n, OPAQUE)
+            }
+        )
+        numeric = not integrand.has(sympy.Integral) and integrand.free_symbols <= {var}
+        return Problem(
+            "opaque",
+            var,
+            integrand,
+            *bounds,
+            reason=f"the integrand contains {', '.join(kinds)}",
+            points=points,
+            numeric=numeric,
+        )
+    bad = unsupported(integrand)
+    if bad:
+        return Problem("opaque", reason=f"the integrand {bad}")
+    if integrand.free_symbols - {var}:
+        names = ", ".join(sorted(s.name for s in integrand.free_symbols - {var}))
+        return Problem("opaque", reason=f"the integrand has free symbols {names}")
+    if len(limit) == 3:
+        return Problem("definite", var, integrand, limit[1], limit[2])
+    return Problem("indefinite", var, integrand, points=points)
+
+
+def sample_points(seed: int) -> list[mpmath.mpf]:
+    rng = random.Random(seed)
+    spans = [(0.05, 1.0, 14), (1.0, 3.0, 12), (3.0, 6.0, 4), (-1.0, -0.05, 10), (-3.0, -1.0, 8)]
+    spans.append((-0.05, 0.05, 6))  # near 0, where e^{e^{2016x}}-like integrands stay finite
+    points = [rng.uniform(lo, hi) for lo, hi, n in spans for _ in range(n)]
+    return sorted(mpmath.mpf(repr(p)) for p in points)
+
+
+def _limit_value(expr: sympy.Basic) -> mpmath.mpf:
+    if expr == sympy.oo:
+        return mpmath.inf
+    if expr == -sympy.oo:
+        return -mpmath.inf
+    value = value_of(expr)
+    if value is None or not is_real(value):
+        raise ValueError("an integration limit is not a real number")
+    return mpmath.mpf(real_part(value))
+
+
+def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str]:
+    """Integrate the problem numerically (cached); (value, error estimate, failure reason)."""
+    if info._quad is not None:
+        return info._quad
+    if info.numeric and info.nest is None:  # series and steps: Gauss-Legendre pieces
+        info._quad = _step_quadrature(info)
+        return info._quad
+    info.budget.reset(OPAQUE_BUDGET_S)
+    deadline = time.process_time() + QUAD_BUDGET_S  # CPU time: stable under load
+    f = info.f()
+
+    class _Deadline(Exception):
+        pass
+
+    peak = [mpmath.mpf(0)]
+    calls = [0]
+
+    def integrand(x):
+        calls[0] += 1
+        if calls[0] % 16 == 0 and time.process_time() > deadline:
+            raise _Deadline
+        y = f(x)
+        peak[0] = max(peak[0], abs(y))
+        return y
+
+    try:
+        with mpmath.workdps(20):
+            a, b = (_limit_value(e) for e in (info.lower, info.upper))
+            points = [a, b]
+            if mpmath.isfinite(a) and mpmath.isfinite(b) and abs(b - a) > 8:
+                n = int(min(64, int(abs(b - a)) // 4))
+                points = [a + (b - a) * k / n for k in range(n + 1)]
+            val, err = mpmath.quad(integrand, points, error=True, maxdegree=8)
+            if err > mpmath.mpf("1e-10") * max(1, abs(val)) and info.integrand.has(sympy.Abs):
+                kinks = _kinks(info, a, b, deadline)  # |g(x)|: split where g changes sign
+                if kinks:
+                    val2, err2 = mpmath.quad(integrand, sorted({*points, *kinks}), error=True)
+                    if err2 < err:
+                        val, err = val2, err2
+            # Cancellation floor: the integral is known no better than 1e-15 of max|f|*length.
+            length = abs(b - a) if mpmath.isfinite(a) and mpmath.isfinite(b) else 1
+            floor = mpmath.mpf("1e-15") * peak[0] * length
+            result = (mpmath.mpmathify(val), mpmath.mpf(err) + floor, "")
+            if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+                result = (*result[:2], "infinite range")
+    except (_Deadline, OutOfBudget):
+        result = (None, None, f"quadrature exceeded {QUAD_BUDGET_S:g}s")
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        result = (None, None, f"quadrature failed ({type(exc).__name__})")
+    info._quad = result
+    return result
+
+
+def _kinks(info: Problem, a: object, b: object, deadline: float) -> list:
+    """Where the argument of an absolute value changes sign in (a, b) (at most 64 places)."""
+    if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+        return []
+    found = []
+    for node in {n for n in sympy.preorder_traversal(info.integrand) if isinstance(n, sympy.Abs)}:
+        g = compile_mp(node.args[0], info.var)
+        grid = [a + (b - a) * k / 400 for k in range(401)]
+        values = []
+        for x in grid:
+            try:
+                values.append(mpmath.re(g(x)))
+            except (ArithmeticError, ValueError, TypeError):
+                values.append(None)
+        for i in range(400):
+            lo, hi, v_lo, v_hi = grid[i], grid[i + 1], values[i], values[i + 1]
+            if v_lo is None or v_hi is None or (v_lo > 0) == (v_hi > 0) or v_hi == 0:
+                continue
+            for _ in range(60):
+                if time.process_time() > deadline:
+                    return []
+                mid = (lo + hi) / 2
+                if (mpmath.re(g(mid)) > 0) == (v_lo > 0):
+                    lo = mid
+                else:
+                    hi = mid
+            found.append((lo + hi) / 2)
+            if len(found) > 64:
+                return []
+    return found
+
+
+def _step_quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str]:
+    """Integrate a step-function integrand piece by piece between its jumps."""
+    info.budget.reset(OPAQUE_BUDGET_S)
+    try:
+        with mpmath.workdps(20):
+            a, b = (_limit_value(e) for e in (info.lower, info.upper))
+            if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+                return None, None, "a step function over an infinite range"
+            value, err = piecewise_quad(info.integrand, info.var, a, b, info.budget)
+            return mpmath.mpmathify(value), mpmath.mpf(err), ""
+    except OutOfBudget:
+        return None, None, f"piecewise quadrature exceeded {OPAQUE_BUDGET_S:g}s"
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        return None, None, f"piecewise quadrature failed ({exc})"
+
+
+def peak_quadrature(info: Problem) -> tuple[object, object, object] | None:
+    """Integrate over an infinite range again, split around the integrand's largest value.
+
+    For a peak far from 0 that the first quadrature missed (``e^{-(x-2024)^2/4}``): scan
+    |f| on integer points within 10^4 of 0, then split the range around the maximum.
+    Returns (value, error, peak) or None.
+    """
+    f = info.f()
+    budget = Budget(OPAQUE_BUDGET_S)
+    try:
+        with mpmath.workdps(15):
+            a, b = (_limit_value(e) for e in (info.lower, info.upper))
+            lo, hi = max(a, -10_000), min(b, 10_000)
+            best, peak = mpmath.mpf(0), None
+            for k in range(int(mpmath.ceil(lo)), int(mpmath.floor(hi)) + 1):
+                budget.check()
+                try:
+                    y = abs(f(mpmath.mpf(k)))
+                except (ArithmeticError, ValueError, TypeError):
+                    continue
+                if mpmath.isfinite(y) and y > best:
+                    best, peak = y, mpmath.mpf(k)
+        if peak is None:
+            return None
+        with mpmath.workdps(20):
+            offsets = [0, 1, 4, 16, 64, 256]
+            cuts = sorted({peak + d for d in offsets} | {peak - d for d in offsets})
+            points = [a, *(c for c in cuts if a < c < b), b]
+            val, err = mpmath.quad(lambda x: (budget.check(), f(x))[1], points, error=True)
+            return mpmath.mpmathify(val), mpmath.mpf(err), peak
+    except (OutOfBudget, ArithmeticError, ValueError, TypeError):
+        return None

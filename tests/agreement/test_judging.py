@@ -1,0 +1,76 @@
+"""The judges of a run: which specs are accepted, recorded verdicts looked up, a model judging."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rlsr_bench.agreement import AgreementOptions
+from rlsr_bench.agreement.items import new_item
+from rlsr_bench.agreement.judging import Judges, judge
+from rlsr_bench.errors import ConfigError
+from rlsr_bench.registry import get_task
+
+TASK = get_task("countdown")
+
+
+def _items(n: int = 2) -> list:
+    return [
+        new_item(
+            TASK,
+            item_id=f"p{i}:m",
+            problem={"id": f"p{i}", "numbers": [1, 2], "target": 3},
+            response="1+2",
+            answering_model="m",
+            source="policy",
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("judge_specs", "has_recorded", "message"),
+    [
+        (("self",), False, "--judge self: needs --policy"),
+        (("recorded",), False, "--judge recorded: only for recorded answers"),
+        (("recorded:nope.jsonl",), True, "--judge recorded:nope.jsonl: file not found"),
+    ],
+)
+def test_bad_judge_specs_are_config_errors(judge_specs, has_recorded, message):
+    options = AgreementOptions(task="countdown", judge=judge_specs)
+    with pytest.raises(ConfigError, match=message):
+        Judges(options, TASK, has_recorded=has_recorded)
+
+
+def test_recorded_verdicts_are_looked_up_by_item(tmp_path: Path):
+    verdicts = tmp_path / "v.jsonl"
+    verdicts.write_text(
+        json.dumps({"item_id": "p0:m", "judge": "j", "verdict": "yes", "confidence": 9}) + "\n",
+        encoding="utf-8",
+    )
+    options = AgreementOptions(task="countdown", judge=(f"recorded:{verdicts}",))
+    judges = Judges(options, TASK, has_recorded=False)
+    assert judges.models == {} and not judges.embedded
+    items = _items()
+    items[1]["judges"] = {"stale": {"verdict": "no", "confidence": None, "raw": None}}
+    judge(items, judges, options)
+    assert items[0]["judges"] == {"j": {"verdict": "yes", "confidence": 9.0, "raw": None}}
+    assert items[1]["judges"] == {}  # not embedded: entries are rebuilt from the sources
+    assert all("judge_input_cut" not in item for item in items)  # no model judged
+
+
+@pytest.mark.slow
+def test_a_model_judge_fills_every_item(tmp_path: Path):
+    options = AgreementOptions(task="countdown", judge=("smollm2",), max_new_tokens=4, batch_size=2)
+    judges = Judges(options, TASK, has_recorded=False)
+    try:
+        items = _items()
+        judge(items, judges, options)
+    finally:
+        judges.close()
+    for item in items:
+        entry = item["judges"]["smollm2"]
+        assert entry["verdict"] in ("yes", "no", "unparsed") and isinstance(entry["raw"], str)
+        assert item["judge_input_cut"] is False

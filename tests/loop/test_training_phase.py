@@ -1,0 +1,35 @@
+"""Phase 2's summary of a round's training steps (metrics.jsonl lines)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rlsr_bench.loop.training_phase import final_model_dir, summarize_steps
+
+
+def test_summary_means_last_values_and_alarm_steps() -> None:
+    steps = [
+        {"step": 1, "self_reward_mean": 0.5, "verifier_reward_mean": 0.25, "judge_kappa": None},
+        {
+            "step": 2,
+            "self_reward_mean": 0.75,
+            "verifier_reward_mean": None,
+            "reward_hacking_alarm": True,
+        },
+        {"step": 3, "self_reward_mean": 1.0, "verifier_reward_mean": 0.0, "judge_fpr": 1.0},
+    ]
+    summary = summarize_steps(steps)
+    assert summary["steps"] == 3 and summary["alarm_steps"] == [2]
+    assert summary["self_reward_mean"] == 0.75 and summary["verifier_reward_mean"] == 0.125
+    assert summary["judge_kappa"] is None and summary["judge_fpr"] == 1.0
+    assert (summary["self_reward_last"], summary["verifier_reward_last"]) == (1.0, 0.0)
+    assert summary["per_step"][1] == {"step": 2, "self": 0.75, "verifier": None}
+    assert summarize_steps([])["steps"] == 0
+
+
+def test_final_model_dir(tmp_path: Path) -> None:
+    class Result:
+        model_dir = tmp_path / "elsewhere"
+
+    assert final_model_dir(tmp_path, Result()) == tmp_path / "elsewhere"
+    assert final_model_dir(tmp_path) == tmp_path / "checkpoints" / "final"
