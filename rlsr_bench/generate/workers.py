@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
+
+from rlsr_bench.verifiers.pool import prepare_worker_process
 
 __all__ = ["OrderedPool"]
 
@@ -24,25 +25,8 @@ Payload = dict[str, Any]
 _MEMORY_LIMIT = 2 * 1024**3
 
 
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
-
-
 def _serve(conn: Connection, fn: Callable[[Payload], Payload], memory_limit: int | None) -> None:
-    _die_with_parent()
-    if memory_limit:
-        with contextlib.suppress(ImportError, ValueError, OSError):
-            import resource
-
-            with open("/proc/self/statm") as statm:
-                mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-            resource.setrlimit(resource.RLIMIT_AS, (mapped + memory_limit,) * 2)
+    prepare_worker_process(memory_limit)
     while True:
         try:
             message = conn.recv()

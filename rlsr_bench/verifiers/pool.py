@@ -34,7 +34,14 @@ from typing import Any
 from rlsr_bench.errors import DataError, located
 from rlsr_bench.verdict import Outcome, Verdict
 
-__all__ = ["DEFAULT_MEMORY_LIMIT", "Verifier", "WorkerPool", "shared_pool", "verify_batch"]
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "Verifier",
+    "WorkerPool",
+    "prepare_worker_process",
+    "shared_pool",
+    "verify_batch",
+]
 
 #: A picklable module-level function verifying one record.
 Verifier = Callable[[Mapping[str, Any]], Verdict]
@@ -46,22 +53,20 @@ _CHUNK = 1000
 _IN_PROCESS_BELOW = 4000
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this worker when its parent dies (even by kill -9)."""
+def prepare_worker_process(memory_limit: int | None) -> None:
+    """Make this process a disposable worker: SIGKILLed with its parent, address space capped.
+
+    Shared by every killable worker pool (this one, and the problem generator's ordered pool).
+    """
     try:
         import ctypes
         import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)  # die with the parent, even after kill -9
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
-
-
-def _worker_main(conn: Connection, memory_limit: int | None) -> None:
-    """Serve items from ``conn`` until it sends None or closes."""
-    _die_with_parent()
     if memory_limit:
         try:
             import resource
@@ -73,6 +78,11 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         except (ImportError, ValueError, OSError):  # pragma: no cover - non-Linux
             pass
+
+
+def _worker_main(conn: Connection, memory_limit: int | None) -> None:
+    """Serve items from ``conn`` until it sends None or closes."""
+    prepare_worker_process(memory_limit)
     while True:
         try:
             message = conn.recv()
