@@ -26,11 +26,7 @@ NO_TEST_MODULE: dict[str, str] = {}
 
 
 #: Import circles closed by a deferred import (inside a function), to be removed by their owners.
-KNOWN_DEFERRED_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"rlsr_bench.generate.integration", "rlsr_bench.generate.transforms"}): (
-        "integration imports transforms in a function; transforms imports integration"
-    ),
-}
+KNOWN_DEFERRED_CIRCLES: dict[frozenset[str], str] = {}
 
 
 def _modules() -> dict[str, Path]:

@@ -1,7 +1,8 @@
 """Programmatic integration problems with a known antiderivative by construction.
 
-``build_candidate(payload)`` runs in a killable worker (``OrderedPool``): it draws F from the
-grammar (or transforms a seed problem, see ``rlsr_bench.generate.transforms``), differentiates
+``draw_candidate(payload)`` runs in a killable worker (``OrderedPool``, through
+``candidates.build_candidate``, which sends seed problems to ``rlsr_bench.generate.transforms``
+instead): it draws F from the grammar, differentiates
 it on the trusted sympy tree, simplifies, renders LaTeX, and then checks the result with the
 project's own verifier — the rendered problem and reference are read back by the verifier's
 grammar and the reference must be verified ``correct`` — before computing the problem's key.
@@ -21,9 +22,9 @@ from rlsr_bench.generate.grammar import Knobs, X, render_latex, sample_with_fami
 
 __all__ = [
     "MAX_PROBLEM_CHARS",
-    "build_candidate",
     "candidate_rng",
     "definite_version",
+    "draw_candidate",
     "finish_problem",
     "simplify_integrand",
 ]
@@ -196,12 +197,8 @@ def _difficulty(f: sympy.Expr, F: sympy.Expr, knobs: Knobs, families: list[str])
     }
 
 
-def build_candidate(payload: dict[str, Any]) -> dict[str, Any]:
-    """Build one programmatic candidate (grammar draw or seed transformation); worker entry."""
-    if payload.get("seed_problem") is not None:
-        from rlsr_bench.generate.transforms import transform_seed
-
-        return transform_seed(payload)
+def draw_candidate(payload: dict[str, Any]) -> dict[str, Any]:
+    """Build one programmatic candidate from a grammar draw of F (f = F' by construction)."""
     rng = candidate_rng(int(payload["seed"]), int(payload["index"]))
     knobs = Knobs(
         depth=rng.randint(1, int(payload["depth"])),

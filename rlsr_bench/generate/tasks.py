@@ -196,7 +196,7 @@ class IntegrationGenerator(ProblemGenerator):
             from rlsr_bench.generate.variants import check_variant
 
             return check_variant
-        from rlsr_bench.generate.integration import build_candidate
+        from rlsr_bench.generate.candidates import build_candidate
 
         return build_candidate
 

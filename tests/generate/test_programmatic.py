@@ -6,8 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rlsr_bench.data import load_qualifiers
+from rlsr_bench.generate.candidates import build_candidate
 from rlsr_bench.generate.grammar import FAMILIES
-from rlsr_bench.generate.integration import build_candidate
+from rlsr_bench.generate.integration import draw_candidate
 from rlsr_bench.generate.sources import EVAL_MIN_YEAR, training_seeds
 from rlsr_bench.verifiers.integration import verify_record
 from rlsr_bench.verifiers.pool import verify_batch
@@ -70,3 +71,12 @@ def test_transformations_record_provenance():
             assert row["parent"].startswith("mit-") and row["transformation"]
             seen.add(row["transformation"])
     assert len(seen) >= 3, seen
+
+
+def test_grammar_draws_and_seed_transformations_take_their_own_path():
+    draw = _payload(5, 1, False)
+    assert build_candidate(draw) == draw_candidate(draw)
+    assert build_candidate(draw)["method"] == "programmatic"
+    assert build_candidate(draw)["parent"] is None
+    transformed = build_candidate(_payload(5, 1, True))
+    assert transformed["parent"] == _payload(5, 1, True)["seed_problem"]["id"]
