@@ -9,7 +9,6 @@ Each result is a dict; a timeout or a crash becomes ``{"error": "timeout after 8
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import time
 from collections import deque
@@ -17,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from rlsr_bench.verifiers.pool import prepare_worker_process
+from rlsr_bench.verifiers.pool import ProcessPool, WorkerProcess, serve
 
 __all__ = ["OrderedPool"]
 
@@ -25,56 +24,22 @@ Payload = dict[str, Any]
 _MEMORY_LIMIT = 2 * 1024**3
 
 
+def _failed(reason: str) -> Payload:
+    return {"error": reason}
+
+
 def _serve(conn: Connection, fn: Callable[[Payload], Payload], memory_limit: int | None) -> None:
-    prepare_worker_process(memory_limit)
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
-            return
-        if message is None:
-            return
-        index, payload = message
-        try:
-            result = fn(payload)
-        except MemoryError:
-            result = {"error": "out of memory"}
-        except RecursionError:
-            result = {"error": "expression nested too deeply (recursion limit)"}
-        except Exception as exc:  # a bug or a sympy failure on one item: recorded, not fatal
-            result = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-        try:
-            conn.send((index, result))
-        except (OSError, ValueError):
-            return
+    serve(conn, fn, _failed, memory_limit)
 
 
-class _Worker:
+class _Worker(WorkerProcess):
     def __init__(self, ctx: Any, fn: Callable, memory_limit: int | None) -> None:
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_serve, args=(child, fn, memory_limit), daemon=True)
-        self.proc.start()
-        child.close()
+        super().__init__(ctx, _serve, fn, memory_limit)
         self.index: int | None = None
         self.deadline = 0.0
 
-    def kill(self) -> None:
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(5)
-        self.conn.close()
 
-    def stop(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send(None)
-        self.proc.join(1)
-        if self.proc.is_alive():
-            self.kill()
-        else:
-            self.conn.close()
-
-
-class OrderedPool:
+class OrderedPool(ProcessPool):
     """Run ``fn`` on payloads in ``workers`` killable processes; yield results in input order.
 
     >>> with OrderedPool(_echo, workers=1, timeout=5) as pool:
@@ -99,18 +64,6 @@ class OrderedPool:
         methods = multiprocessing.get_all_start_methods()
         self._ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self._workers: list[_Worker] = []
-
-    def __enter__(self) -> OrderedPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop every worker."""
-        for worker in self._workers:
-            worker.stop()
-        self._workers = []
 
     def _fresh(self) -> _Worker:
         return _Worker(self._ctx, self.fn, self.memory_limit)

@@ -29,16 +29,19 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Self
 
 from rlsr_bench.errors import DataError, located
 from rlsr_bench.verdict import Outcome, Verdict
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
+    "ProcessPool",
     "Verifier",
     "WorkerPool",
+    "WorkerProcess",
     "prepare_worker_process",
+    "serve",
     "shared_pool",
     "verify_batch",
 ]
@@ -80,8 +83,18 @@ def prepare_worker_process(memory_limit: int | None) -> None:
             pass
 
 
-def _worker_main(conn: Connection, memory_limit: int | None) -> None:
-    """Serve items from ``conn`` until it sends None or closes."""
+def serve(
+    conn: Connection,
+    work: Callable[[Any], Any],
+    failed: Callable[[str], Any],
+    memory_limit: int | None,
+) -> None:
+    """Be a worker: answer ``(index, payload)`` messages with ``(index, work(payload))``.
+
+    A payload whose work raises is answered with ``failed(reason)`` ("out of memory",
+    "expression nested too deeply", "ValueError: …"), so one bad item never ends the worker.
+    Stops when the pipe sends None or closes.
+    """
     prepare_worker_process(memory_limit)
     while True:
         try:
@@ -90,19 +103,36 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             return
         if message is None:
             return
-        index, fn, record = message
+        index, payload = message
         try:
-            verdict = fn(record)
+            result = work(payload)
         except MemoryError:
-            verdict = Verdict.undecided("out of memory")
+            result = failed("out of memory")
         except RecursionError:
-            verdict = Verdict.undecided("expression nested too deeply (recursion limit)")
-        except Exception as exc:
-            verdict = Verdict.undecided(f"verifier error: {type(exc).__name__}: {exc}"[:300])
+            result = failed("expression nested too deeply (recursion limit)")
+        except Exception as exc:  # a bug or a library failure on one item: recorded, not fatal
+            result = failed(f"{type(exc).__name__}: {exc}"[:300])
         try:
-            conn.send((index, str(verdict.outcome), verdict.reason, verdict.extracted))
+            conn.send((index, result))
         except (OSError, ValueError):
             return
+
+
+def _verify(payload: tuple[Verifier, dict[str, Any]]) -> tuple[str, str, str | None]:
+    fn, record = payload
+    verdict = fn(record)
+    return str(verdict.outcome), verdict.reason, verdict.extracted
+
+
+def _verifier_failed(reason: str) -> tuple[str, str, str | None]:
+    if not reason.startswith(("out of memory", "expression nested")):
+        reason = f"verifier error: {reason}"
+    return str(Outcome.UNDECIDED), reason, None
+
+
+def _worker_main(conn: Connection, memory_limit: int | None) -> None:
+    """Serve verifier items from ``conn`` until it sends None or closes."""
+    serve(conn, _verify, _verifier_failed, memory_limit)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -116,23 +146,17 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows/macOS fallback
 
 
-class _Worker:
-    def __init__(self, ctx: multiprocessing.context.BaseContext, memory_limit: int | None):
+class WorkerProcess:
+    """One killable worker process at the end of a duplex pipe (``target(child_conn, *args)``)."""
+
+    def __init__(self, ctx: multiprocessing.context.BaseContext, target: Any, *args: Any):
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, memory_limit), daemon=True)
+        self.proc = ctx.Process(target=target, args=(child, *args), daemon=True)
         self.proc.start()
         child.close()
-        self.item: int | None = None
-        self.sent = self.deadline = 0.0
-        self.queue: deque[int] = deque()
-
-    def send(self, index: int, fn: Verifier, record: Mapping[str, Any], timeout: float) -> None:
-        self.item = index
-        self.sent = time.monotonic()
-        self.deadline = self.sent + timeout
-        self.conn.send((index, fn, dict(record)))
 
     def kill(self) -> int | None:
+        """SIGKILL the process; return its exit code."""
         if self.proc.is_alive():
             self.proc.kill()
         self.proc.join(5)
@@ -140,6 +164,7 @@ class _Worker:
         return self.proc.exitcode
 
     def stop(self) -> None:
+        """Ask the process to finish (None on the pipe), kill it if it does not."""
         with contextlib.suppress(OSError, ValueError):
             self.conn.send(None)
         self.proc.join(1)
@@ -149,7 +174,39 @@ class _Worker:
         self.conn.close()
 
 
-class WorkerPool:
+class ProcessPool:
+    """The life cycle shared by the killable pools: a list of ``WorkerProcess``, closed once."""
+
+    _workers: list[Any]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
+
+
+class _Worker(WorkerProcess):
+    def __init__(self, ctx: multiprocessing.context.BaseContext, memory_limit: int | None):
+        super().__init__(ctx, _worker_main, memory_limit)
+        self.item: int | None = None
+        self.sent = self.deadline = 0.0
+        self.queue: deque[int] = deque()
+
+    def send(self, index: int, fn: Verifier, record: Mapping[str, Any], timeout: float) -> None:
+        self.item = index
+        self.sent = time.monotonic()
+        self.deadline = self.sent + timeout
+        self.conn.send((index, (fn, dict(record))))
+
+
+class WorkerPool(ProcessPool):
     """A fixed set of killable verifier processes.
 
     >>> from rlsr_bench.verifiers.integration import verify_record
@@ -167,18 +224,6 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self.latencies: list[float] = []  # seconds per item of the last ``map``, in index order
-
-    def __enter__(self) -> WorkerPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop every worker."""
-        for worker in self._workers:
-            worker.stop()
-        self._workers = []
 
     def _ensure(self, n: int) -> None:
         while len(self._workers) < min(n, self.size):
@@ -270,7 +315,7 @@ class WorkerPool:
                 index = worker.item
                 self.latencies[index] = time.monotonic() - worker.sent
                 try:
-                    _, outcome, reason, extracted = worker.conn.recv()
+                    _, (outcome, reason, extracted) = worker.conn.recv()
                     worker.item = None
                     finish(index, Verdict(Outcome(outcome), reason, extracted))
                 except (EOFError, OSError):
