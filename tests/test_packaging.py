@@ -48,6 +48,10 @@ def test_wheel_contains_assets_and_entry_points(wheel: Path) -> None:
     assert any(n.startswith("rlsr_bench/_assets/judges/") for n in names)
     assert any(n.startswith("rlsr_bench/_assets/trainers/") for n in names)
     assert any(n.startswith("rlsr_bench/_assets/reports/") for n in names)
+    assert "rlsr_bench/_assets/generators/integration_variants.yaml" in names
+    # pyproject lists packages explicitly: every module of the checkout must be in the wheel
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "rlsr_bench").rglob("*.py")}
+    assert sorted(modules - names) == []
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "rlsr-bench = rlsr_bench.cli:main" in text and "[lm_eval.tasks]" in text
