@@ -11,19 +11,7 @@ from rlsr_bench.agreement import AgreementOptions, run_agreement
 from rlsr_bench.data import load_countdown_eval, recorded_judgments_path
 from rlsr_bench.errors import ConfigError, DataError
 from rlsr_bench.io import read_jsonl
-from rlsr_bench.paths import cache_dir
 from rlsr_bench.schema import RunInfo
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    """A fresh cache (verdicts, generations) that still sees the materialised embedded model."""
-    models = cache_dir("models")
-    root = tmp_path / "cache"
-    root.mkdir()
-    (root / "models").symlink_to(models, target_is_directory=True)
-    monkeypatch.setenv("RLSR_BENCH_CACHE", str(root))
-    return root
 
 
 def _answers(tmp_path: Path, n: int) -> Path:
@@ -61,7 +49,7 @@ def test_bad_options_are_config_errors(changes, message):
         AgreementOptions(**changes).validate()
 
 
-def test_explicit_run_dir_then_resume_with_the_stored_options(tmp_path, cache):
+def test_explicit_run_dir_then_resume_with_the_stored_options(tmp_path, fresh_cache):
     run_dir = tmp_path / "round-01" / "agreement"
     answers = _answers(tmp_path, 12)
     options = AgreementOptions(answers=answers, bootstrap=30, run_dir=run_dir, report=False)
@@ -85,7 +73,7 @@ def test_explicit_run_dir_then_resume_with_the_stored_options(tmp_path, cache):
     assert info.options["bootstrap"] == 30 and info.finished is not None
 
 
-def test_a_problems_file_replaces_the_shipped_problems(tmp_path, cache):
+def test_a_problems_file_replaces_the_shipped_problems(tmp_path, fresh_cache):
     puzzles = load_countdown_eval()[:3]
     problems = tmp_path / "problems.jsonl"
     rows = [{**p, "task": "countdown", "status": "accepted"} for p in puzzles]
@@ -120,7 +108,7 @@ def test_a_problems_file_replaces_the_shipped_problems(tmp_path, cache):
 
 
 @pytest.mark.slow
-def test_the_policy_answers_a_problems_file(tmp_path, cache):
+def test_the_policy_answers_a_problems_file(tmp_path, fresh_cache):
     """The loop's use: a policy answers generated problems, judges itself, the verifier checks."""
     import torch
 

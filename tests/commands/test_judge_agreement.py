@@ -16,21 +16,9 @@ import pytest
 from rlsr_bench.cli import main
 from rlsr_bench.data import recorded_judgments_path
 from rlsr_bench.io import read_jsonl
-from rlsr_bench.paths import cache_dir
 from rlsr_bench.schema import MetricsReport, RunInfo
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    """A fresh cache (verdicts, generations) that still sees the materialised embedded model."""
-    models = cache_dir("models")
-    root = tmp_path / "cache"
-    root.mkdir()
-    (root / "models").symlink_to(models, target_is_directory=True)
-    monkeypatch.setenv("RLSR_BENCH_CACHE", str(root))
-    return root
 
 
 @pytest.fixture
@@ -102,7 +90,7 @@ def test_default_run_on_the_shipped_data(tmp_path, capsys):
     )
 
 
-def test_live_self_judging_with_the_embedded_model(tmp_path, cache, capsys, one_torch_thread):
+def test_live_self_judging_with_the_embedded_model(tmp_path, fresh_cache, capsys, one_torch_thread):
     args = ["judge-agreement", "--task", "countdown", "--policy", "smollm2", "--n", "4",
             "--max-new-tokens", "64", "--bootstrap", "50", "--runs-dir", str(tmp_path)]  # fmt: skip
     assert main(args) == 0
@@ -128,7 +116,7 @@ def test_live_self_judging_with_the_embedded_model(tmp_path, cache, capsys, one_
     )
 
 
-def test_countdown_probes_with_recorded_judges(tmp_path, cache, capsys):
+def test_countdown_probes_with_recorded_judges(tmp_path, fresh_cache, capsys):
     """Probe labels come from the verifier; a yes-to-everything judge is caught per probe type."""
     from rlsr_bench.agreement import sample
     from rlsr_bench.data import load_countdown_eval
@@ -175,7 +163,7 @@ def test_countdown_probes_with_recorded_judges(tmp_path, cache, capsys):
     }
 
 
-def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, cache):
+def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, fresh_cache):
     answers = _subset(tmp_path, 64)
     base = [sys.executable, "-m", "rlsr_bench.cli", "judge-agreement", "--answers", str(answers),
             "--timeout", "30", "--bootstrap", "200", "--no-report"]  # fmt: skip
