@@ -32,6 +32,7 @@ __all__ = [
     "load_metrics_report",
     "load_run_info",
     "load_steps",
+    "read_json",
     "read_json_model",
     "run_kind",
 ]
@@ -44,6 +45,33 @@ STEPS = "metrics.jsonl"
 M = TypeVar("M", bound=BaseModel)
 
 
+def read_json(
+    path: Path,
+    *,
+    error: type[RlsrBenchError] = DataError,
+    missing: str = "file not found",
+) -> Any:
+    """Read one JSON file; a missing, unreadable or malformed file is ``error`` naming the file.
+
+    >>> read_json(Path("missing.json"))
+    Traceback (most recent call last):
+    ...
+    rlsr_bench.errors.DataError: missing.json: file not found
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: {missing}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read ({exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(located(path, exc.lineno, None, f"invalid JSON ({exc.msg})")) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise error(located(path, None, None, f"invalid JSON ({exc})")) from None
+
+
 def read_json_model(path: Path, model: type[M], *, error: type[RlsrBenchError] = DataError) -> M:
     """Read a JSON file into a pydantic model; errors name the file and the field.
 
@@ -52,18 +80,7 @@ def read_json_model(path: Path, model: type[M], *, error: type[RlsrBenchError] =
     ...
     rlsr_bench.errors.DataError: missing.json: file not found
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: cannot read ({exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise error(located(path, exc.lineno, None, f"invalid JSON ({exc.msg})")) from None
-    except ValueError as exc:  # e.g. an integer of more digits than Python converts
-        raise error(located(path, None, None, f"invalid JSON ({exc})")) from None
+    data = read_json(path, error=error)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -12,13 +12,13 @@ makes a report section.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from rlsr_bench.errors import DataError
+from rlsr_bench.runfiles import read_json
 
 __all__ = ["METRICS", "compare_agreement", "format_table", "render_html"]
 
@@ -27,12 +27,7 @@ METRICS = ("kappa", "precision", "false_positive_rate")
 
 def _load(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / "metrics.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: not found (is {run_dir} a judge-agreement run?)") from None
-    except ValueError as exc:
-        raise DataError(f"{path}: invalid JSON ({exc})") from None
+    data = read_json(path, missing=f"not found (is {run_dir} a judge-agreement run?)")
     if not isinstance(data, dict) or data.get("kind", "judge-agreement") != "judge-agreement":
         raise DataError(f"{path}: not the metrics of a judge-agreement run")
     return data

@@ -8,13 +8,13 @@ hits and duplicates, difficulty histograms and a sample of accepted and rejected
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from rlsr_bench.io import atomic_write_text
+from rlsr_bench.runfiles import read_json
 
 __all__ = ["render_section", "write_report"]
 
@@ -111,7 +111,7 @@ def write_report(run_dir: Path) -> Path:
     """Write ``report.html`` of a generate run directory and return its path."""
     from rlsr_bench.generate.ledger import read_problems
 
-    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    metrics = read_json(run_dir / "metrics.json")
     rows = (
         read_problems(run_dir / "problems.jsonl") if (run_dir / "problems.jsonl").exists() else []
     )
@@ -135,7 +135,7 @@ def _build(data: Any) -> Any:
     path = data.run_dir / "metrics.json"
     if not path.exists():
         return None
-    metrics = json.loads(path.read_text(encoding="utf-8"))
+    metrics = read_json(path)
     problems = data.run_dir / "problems.jsonl"
     rows = read_problems(problems) if problems.exists() else []
     html = Markup(render_section(metrics, rows))  # every value in it is html.escape-d

@@ -224,14 +224,10 @@ def _write_report(run_dir: Path) -> None:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    import json
-
     from rlsr_bench.errors import DataError
+    from rlsr_bench.runfiles import read_json
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise DataError(f"{path}: expected a JSON object")
     return data

@@ -16,7 +16,6 @@ direction from the one table::
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rlsr_bench.errors import DataError, located
+from rlsr_bench.runfiles import read_json
 
 __all__ = ["LoopMetrics", "load_loop_metrics"]
 
@@ -84,12 +84,7 @@ def load_loop_metrics(path: Path) -> LoopMetrics:
     path = Path(path)
     if path.is_dir():
         path = path / "metrics.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found (has the loop finished a round?)") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(located(path, exc.lineno, None, f"invalid JSON ({exc.msg})")) from None
+    data = read_json(path, missing="file not found (has the loop finished a round?)")
     if not isinstance(data, dict) or data.get("kind") != "loop":
         kind = data.get("kind") if isinstance(data, dict) else None
         raise DataError(located(path, None, "kind", f"expected 'loop', got {kind!r}"))
