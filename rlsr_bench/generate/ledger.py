@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rlsr_bench.io import append_jsonl, atomic_write_text, dumps_line, iter_jsonl
+from rlsr_bench.io import append_jsonl, atomic_write_text, iter_jsonl, jsonl_text
 
 __all__ = ["Ledger", "read_problems"]
 
@@ -67,7 +67,7 @@ class Ledger:
                 keep -= len(members)
         ledger.rows = rows[:keep]
         ledger.accepted = sum(r["status"] == "accepted" for r in ledger.rows)
-        text = "".join(dumps_line(r) + "\n" for r in ledger.rows)
+        text = jsonl_text(ledger.rows)
         if path.read_text(encoding="utf-8") != text:
             atomic_write_text(path, text)
         return ledger

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rlsr_bench.io import append_jsonl, iter_jsonl
+from rlsr_bench.io import append_jsonl, atomic_write_text, iter_jsonl, jsonl_text
 
 if TYPE_CHECKING:
     from rlsr_bench.loop.recipe import EvalOptions
@@ -56,8 +56,6 @@ def _answered(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _rewrite_clean(path: Path, rows: Mapping[str, Mapping[str, Any]]) -> None:
-    from rlsr_bench.io import atomic_write_text, jsonl_text
-
     if path.is_file():
         atomic_write_text(path, jsonl_text(rows.values()))
 
