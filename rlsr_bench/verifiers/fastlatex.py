@@ -30,11 +30,15 @@ _FUNCS = {
     "arccos": sympy.acos,
     "arctan": sympy.atan,
     "ln": sympy.log,
+    "arsinh": sympy.asinh,
+    "arcosh": sympy.acosh,
+    "artanh": sympy.atanh,
 }
 _INVERSE = {"sin": "arcsin", "cos": "arccos", "tan": "arctan"}
 _TOKEN = re.compile(
     r"\s*(?:(\\left\s*[(\[]|\\right\s*[)\]])|\\([a-zA-Z]+)|(\d+\.\d+|\d+)|([a-zA-Z])|([-+*/^(){}\[\]]))"
 )
+_CLOSER = {"(": ")", "{": "}", "[": "]"}
 _COMMANDS = set(_FUNCS) | {"frac", "sqrt", "pi", "infty", "cdot", "times"}
 
 
@@ -66,7 +70,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         elif letter is not None:
             out.append(("sym", letter))
         else:
-            out.append(("op", "(" if op in "[" else ")" if op == "]" else op))
+            out.append(("op", op))
     return out
 
 
@@ -107,7 +111,7 @@ class _Reader:
                     raise _Decline
                 return " ".join(out)
             kind, text = token
-            if kind == "op" and text in (")", "}"):
+            if kind == "op" and text in (")", "}", "]"):
                 if closer != text:
                     raise _Decline
                 self.i += 1
@@ -133,10 +137,8 @@ class _Reader:
         kind, text = self.take()
         if kind in ("num", "sym"):
             return _atom(kind, text)
-        if (kind, text) == ("op", "("):
-            return "(" + self.sequence(")") + ")"
-        if (kind, text) == ("op", "{"):
-            return "(" + self.sequence("}") + ")"
+        if kind == "op" and text in _CLOSER:
+            return "(" + self.sequence(_CLOSER[text]) + ")"
         if kind != "cmd":
             raise _Decline
         if text == "pi":
@@ -147,7 +149,15 @@ class _Reader:
             return f"(({self.group()}) / ({self.group()}))"
         if text == "sqrt":
             if self.peek() == ("op", "("):
-                raise _Decline  # \sqrt(x) or \sqrt[n]: leave to the grammar
+                raise _Decline  # \sqrt(x): leave to the grammar
+            if self.peek() == ("op", "["):  # \sqrt[n]{x} with a whole index n >= 2
+                self.i += 1
+                index = self.take()
+                if index[0] != "num" or not index[1].isdigit() or self.take() != ("op", "]"):
+                    raise _Decline
+                if int(index[1]) < 2:
+                    raise _Decline
+                return f"(({self.group()}) ** (1 / {int(index[1])}))"
             return f"sqrt({self.group()})"
         if text in _FUNCS:
             return self.function(text)
@@ -169,10 +179,11 @@ class _Reader:
                 self.i += 1
                 call = f"{name}({token[1]})"
                 return f"({call} ** {power})" if power else call
-        if self.peek() != ("op", "("):
+        opener = self.peek()
+        if opener not in (("op", "("), ("op", "{")):  # \sin(x), or sympy's \sin{\left(x \right)}
             raise _Decline  # a bare argument: the grammar's reading decides
         self.i += 1
-        call = f"{name}({self.sequence(')')})"
+        call = f"{name}({self.sequence(_CLOSER[opener[1]])})"
         return f"({call} ** {power})" if power else call
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "problem_info",
     "quadrature",
     "sample_points",
+    "whole_periods",
 ]
 
 QUAD_BUDGET_S = 2.5
@@ -248,9 +249,13 @@ def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str
         peak[0] = max(peak[0], abs(y))
         return y
 
+    periods = whole_periods(info.integrand, info.var, info.lower, info.upper)
     try:
         with mpmath.workdps(20):
             a, b = (_limit_value(e) for e in (info.lower, info.upper))
+            if periods is not None:  # N whole periods: integrate one, multiply by N
+                period, count = periods
+                b = a + _limit_value(period)
             points = [a, b]
             if mpmath.isfinite(a) and mpmath.isfinite(b) and abs(b - a) > 8:
                 n = int(min(64, int(abs(b - a)) // 4))
@@ -265,6 +270,8 @@ def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str
             # Cancellation floor: the integral is known no better than 1e-15 of max|f|*length.
             length = abs(b - a) if mpmath.isfinite(a) and mpmath.isfinite(b) else 1
             floor = mpmath.mpf("1e-15") * peak[0] * length
+            if periods is not None:
+                val, err = val * count, err * count
             result = (mpmath.mpmathify(val), mpmath.mpf(err) + floor, "")
             if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
                 result = (*result[:2], "infinite range")
@@ -274,6 +281,49 @@ def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str
         result = (None, None, f"quadrature failed ({type(exc).__name__})")
     info._quad = result
     return result
+
+
+_TRIG = (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)
+
+
+def whole_periods(
+    f: sympy.Basic, var: sympy.Symbol, lower: sympy.Basic, upper: sympy.Basic
+) -> tuple[sympy.Basic, int] | None:
+    """(T, N) when [lower, upper] is N >= 16 whole periods T of ``f``, proven from its structure.
+
+    ``var`` must occur only inside trigonometric functions of ``c*var + d`` with rational ``c``;
+    then T = 2*pi / gcd(c) is a period of every one of them, so of ``f``. A many-period
+    integral (``|\\sin 2018x|`` over [0, 2018*pi], 4,036 kinks) becomes N times one period.
+
+    >>> x = sympy.Symbol("x", real=True)
+    >>> whole_periods(sympy.Abs(sympy.sin(40 * x)), x, 0, 2 * sympy.pi)
+    (pi/20, 40)
+    """
+    slopes = []
+    for node in sympy.preorder_traversal(f):
+        if isinstance(node, _TRIG) and node.args[0].has(var):
+            arg = node.args[0]
+            slope = sympy.diff(arg, var)
+            if not (slope.is_Rational and slope != 0) or sympy.diff(slope, var) != 0:
+                return None
+            slopes.append(abs(slope))
+    if (
+        not slopes
+        or var in f.xreplace({n: sympy.Dummy() for n in _trig_nodes(f, var)}).free_symbols
+    ):
+        return None
+    step = sympy.Rational(
+        sympy.gcd_list([s.p for s in slopes]), sympy.lcm_list([s.q for s in slopes])
+    )
+    period = 2 * sympy.pi / step
+    count = sympy.sympify((upper - lower) / period)
+    if not (count.is_Integer and count >= 16):  # a few periods: quadrature copes directly
+        return None
+    return period, int(count)
+
+
+def _trig_nodes(f: sympy.Basic, var: sympy.Symbol) -> list[sympy.Basic]:
+    return [n for n in sympy.preorder_traversal(f) if isinstance(n, _TRIG) and n.args[0].has(var)]
 
 
 def _kinks(info: Problem, a: object, b: object, deadline: float) -> list:
