@@ -43,9 +43,9 @@ def self_check() -> dict[str, dict[str, object]]:
 
 
 @pytest.mark.slow
-# Independent (reference-free): 300 correct measured with verifier v2 (285 with v1); the floor
+# Independent (reference-free): 304 correct measured with verifier v2 (285 with v1); the floor
 # leaves room for the CPU budgets of the slowest numeric decisions on a loaded machine.
-@pytest.mark.parametrize(("mode", "min_correct"), [("with_reference", 310), ("independent", 295)])
+@pytest.mark.parametrize(("mode", "min_correct"), [("with_reference", 310), ("independent", 300)])
 def test_official_answers_verify(self_check, mode: str, min_correct: int) -> None:
     verdicts = self_check[mode]
     counts = collections.Counter(v.outcome for v in verdicts.values())

@@ -18,6 +18,7 @@ import mpmath
 import sympy
 
 from rlsr_bench.verifiers.latex import LatexError, parse_latex
+from rlsr_bench.verifiers.nests import Nest, nest_function, nest_integrand
 from rlsr_bench.verifiers.numeric import (
     OPAQUE,
     compile_mp,
@@ -26,15 +27,9 @@ from rlsr_bench.verifiers.numeric import (
     unsupported,
     value_of,
 )
-from rlsr_bench.verifiers.opaque import (
-    Budget,
-    OutOfBudget,
-    fixed_point,
-    mp_function,
-    nest_integrand,
-    piecewise_quad,
-)
+from rlsr_bench.verifiers.opaque import Budget, OutOfBudget, mp_function
 from rlsr_bench.verifiers.plain import parse_plain
+from rlsr_bench.verifiers.steps import piecewise_quad
 
 __all__ = [
     "Problem",
@@ -64,7 +59,7 @@ class Problem:
     points: list = field(default_factory=list)
     # opaque problems that can still be evaluated numerically (sums, floors, \cdots nests)
     numeric: bool = False
-    nest: tuple | None = None  # (unit g(var, y), placeholder y)
+    nest: Nest | None = None
     budget: Budget = field(default_factory=lambda: Budget(OPAQUE_BUDGET_S))
     _f: Callable | None = None
     _quad: tuple | None = None
@@ -78,7 +73,7 @@ class Problem:
         """The integrand as an mpmath function of ``var``."""
         if self._f is None:
             if self.nest is not None:
-                self._f = fixed_point(*self.nest, self.var, self.budget)
+                self._f = nest_function(self.nest, self.var, self.budget)
             elif self.numeric:
                 self._f = mp_function(self.integrand, self.var, self.budget)
             else:
@@ -148,11 +143,10 @@ def _build_problem(problem: str) -> Problem:
         name = var.group(1).lstrip("\\") if var else "x"
         nest = nest_integrand(problem, var.group(1) if var else "x")
         if nest is not None:
-            g, placeholder, lower, upper = nest
             symbol = sympy.Symbol(name, real=True)
-            info.var, info.nest, info.numeric = symbol, (g, placeholder), True
-            info.lower, info.upper = lower, upper
-            if lower is None:
+            info.var, info.nest, info.numeric = symbol, nest, True
+            info.lower, info.upper = nest.lower, nest.upper
+            if nest.lower is None:
                 info.points = sample_points(zlib.crc32(problem.encode()))[::3]
     return info
 

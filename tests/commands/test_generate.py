@@ -36,7 +36,7 @@ def test_bad_options_exit_2(tmp_path, capsys):
 def _command(runs: Path) -> list[str]:
     return [
         sys.executable, "-m", "rlsr_bench.cli", "generate", "--task", "integration",
-        "--n", "14", "--seed", "5", "--workers", "2", "--transform-fraction", "0",
+        "--n", "60", "--seed", "5", "--workers", "2", "--transform-fraction", "0",
         "--timeout", "30", "--runs-dir", str(runs), "-q", "--no-report",
     ]  # fmt: skip
 

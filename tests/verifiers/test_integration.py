@@ -318,9 +318,17 @@ NUMERIC = [
     (r"\int_{- \infty}^{ \infty} e^{-(x-2024)^2/4} \, dx", r"$2 \sqrt{\pi}$", C),
     (r"\int_0^{2 \pi}|1+2 \sin x| dx", r"$\frac{2 \pi}{3}+4 \sqrt{3}$", C),  # split at kinks
     (r"\int_0^{2 \pi}|1+2 \sin x| dx", r"$\frac{2 \pi}{3}+4 \sqrt{2}$", X),
-    # still undecided: a limit of integrals, and a nest that is not periodic
+    # a nest whose unit counts up: x^(2e-5) (mit-2025-q12, whose official x^2/2 is wrong)
+    (r"\int \sqrt[3]{x\sqrt[4]{x\sqrt[5]{x\sqrt[6]{\cdots}}}}\,dx", r"$\frac{x^{2e-4}}{2e-4}$", C),
+    (r"\int \sqrt[3]{x\sqrt[4]{x\sqrt[5]{x\sqrt[6]{\cdots}}}}\,dx", r"$\frac{x^2}{2}$", X),
+    (r"\int \sqrt{x \cdot \sqrt[3]{x \cdot \sqrt[4]{x \cdots}}} dx", r"$\frac{x^{e-1}}{e-1}$", C),
+    # many whole periods (4,036 kinks), and 8,089 jumps of a floor of a smooth argument
+    (r"\int_0^{2018 \pi}|\sin (2018 x)| dx", "$4036$", C),
+    (r"\int_0^{2018 \pi}|\sin (2018 x)| dx", "$4035$", X),
+    (r"\int_{0}^{2 \pi}\lfloor 2023 \sin (x)\rfloor d x", r"$-\pi$", C),
+    (r"\int_{0}^{2 \pi}\lfloor 2023 \sin (x)\rfloor d x", r"$-\pi + 0.01$", X),
+    # still undecided: a limit of integrals
     (r"\lim _{n \rightarrow \infty} \int_{-\infty}^{\infty} e^{-x^{2 n}} d x", "$2$", U),
-    (r"\int \sqrt[3]{x\sqrt[4]{x\sqrt[5]{x\sqrt[6]{\cdots}}}}\,dx", r"$\frac{x^2}{2}$", U),
 ]
 
 

@@ -1,0 +1,170 @@
+"""Integrands written as a ``\\cdots`` nest: a unit repeated without end.
+
+A unit that repeats verbatim (``\\sqrt{x+\\sqrt{x+\\cdots}}``) is read as the fixed point of
+the unit; a unit that repeats up to one integer counting up by one (``\\sqrt{x \\sqrt[3]{x
+\\sqrt[4]{x \\cdots}}}``) as the limit of ever deeper truncations. Evaluated with mpmath
+under a ``Budget`` inside the killable worker.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+import mpmath
+import sympy
+
+from rlsr_bench.verifiers.latex import LatexError, parse_latex
+from rlsr_bench.verifiers.opaque import Budget, compile_env
+
+__all__ = ["Nest", "fixed_point", "nest_function", "nest_integrand"]
+
+
+_NEST = re.compile(r"\\(?:c|l)?dots(?![a-zA-Z])|\.\.\.")
+_INT_HEAD = re.compile(
+    r"^\s*\\int\s*(_\s*(\{[^{}]*\}|[^{}\s\\])\s*\^\s*(\{[^{}]*\}|[^{}\s\\]))?\s*"
+)
+
+
+class Nest(NamedTuple):
+    """A ``\\cdots`` nest: ``unit`` applied again and again, ``placeholder`` marking the rest.
+
+    A self-similar nest has no ``index``; a nest whose unit counts up (``\\sqrt{x
+    \\sqrt[3]{x \\sqrt[4]{x \\cdots}}}``) has the unit's integer as the symbol ``index``,
+    starting at ``start``. ``lower``/``upper`` are None for an indefinite integral.
+    """
+
+    unit: sympy.Basic
+    placeholder: sympy.Symbol
+    lower: sympy.Basic | None
+    upper: sympy.Basic | None
+    index: sympy.Symbol | None = None
+    start: int = 0
+
+
+def nest_integrand(problem: str, var: str) -> Nest | None:
+    """Read ``\\int_a^b U U U … \\cdots … dx`` as a nest of a repeating unit U.
+
+    U repeats verbatim (the value is a fixed point), or up to one integer that grows by 1 from
+    unit to unit (the value is the limit of ever deeper truncations). None when the problem
+    is not such a nest.
+
+    >>> nest_integrand(r"\\int_0^2 \\sqrt{x+\\sqrt{x+\\sqrt{x+\\cdots}}} dx", "x").unit
+    sqrt(x + y)
+    >>> nest_integrand(r"\\int \\sqrt[3]{x\\sqrt[4]{x\\sqrt[5]{x\\cdots}}} dx", "x").start
+    3
+    """
+    text = problem.replace("$", " ")
+    text = re.sub(r"\\[,;!]|\\quad|\\left|\\right", " ", text)
+    if len(_NEST.findall(text)) != 1 or var == "k":
+        return None
+    head = _INT_HEAD.match(text)
+    if not head:
+        return None
+    tail = re.search(r"\bd\s*" + re.escape(var) + r"\s*$", text)
+    if not tail:
+        return None
+    body = text[head.end() : tail.start()].strip()
+    mark = _NEST.search(body)
+    prefix = re.sub(r"\s*([{}+\-])\s*", r"\1", re.sub(r"\s+", " ", body[: mark.start()]))
+    unit, start = _repeating_unit(prefix), 0
+    if unit is None:
+        unit, start = _counting_unit(prefix)
+        if unit is None:
+            return None
+    closers = unit.count("{") - unit.count("}")
+    if closers < 1:
+        return None
+    try:
+        g = parse_latex(unit.replace("#", "K") + " Y " + "}" * closers)
+    except LatexError:
+        return None
+    placeholder = next((s for s in g.free_symbols if s.name in ("y", "Y")), None)
+    index = next((s for s in g.free_symbols if s.name in ("k", "K")), None) if start else None
+    allowed = {placeholder, sympy.Symbol(var, real=True), index}
+    if placeholder is None or (start and index is None) or g.free_symbols - allowed:
+        return None
+    lower = upper = None
+    if head.group(1):
+        lower, upper = (
+            parse_latex(g_[1:-1] if g_.startswith("{") else g_)
+            for g_ in (head.group(2), head.group(3))
+        )
+    return Nest(g, placeholder, lower, upper, index, start)
+
+
+def _counting_unit(prefix: str) -> tuple[str | None, int]:
+    """A unit repeating up to one integer that counts up by 1 (``\\sqrt{`` is index 2).
+
+    Returns (the unit with ``#`` for the integer, its first value) or (None, 0).
+    """
+    prefix = prefix.replace("\\sqrt{", "\\sqrt[2]{")
+    numbers = [int(n) for n in re.findall(r"\d+", prefix)]
+    unit = _repeating_unit(re.sub(r"\d+", "#", prefix))
+    if unit is None or unit.count("#") != 1 or len(numbers) < 2 or numbers[0] < 1:
+        return None, 0
+    if any(b - a != 1 for a, b in itertools.pairwise(numbers)):
+        return None, 0
+    return unit, numbers[0]
+
+
+def _repeating_unit(prefix: str) -> str | None:
+    """The shortest unit U with prefix == U*k + (a proper prefix of U), k >= 2."""
+    for size in range(3, len(prefix) // 2 + 1):
+        unit = prefix[:size]
+        k = len(prefix) // size
+        if k >= 2 and prefix == (unit * (k + 1))[: len(prefix)]:
+            return unit
+    return None
+
+
+def fixed_point(
+    g: sympy.Basic, placeholder: sympy.Symbol, var: sympy.Symbol, budget: Budget
+) -> Callable:
+    """A function of ``var``: the limit of y ← g(var, y) from y = 1 (None if it does not settle)."""
+    step = compile_env(g, budget)
+
+    def value(x: object) -> object:
+        y = mpmath.mpf(1)
+        eps = mpmath.mpf(10) ** (-mpmath.mp.dps + 2)
+        for _ in range(400):
+            budget.check()
+            nxt = step({var: x, placeholder: y})
+            if abs(nxt - y) <= eps * max(1, abs(nxt)):
+                return nxt
+            y = nxt
+        raise ValueError("the nest does not settle")
+
+    return value
+
+
+def nest_function(nest: Nest, var: sympy.Symbol, budget: Budget) -> Callable:
+    """The nest's value as a function of ``var``.
+
+    A counting nest is truncated ever deeper (y = 1 below unit number ``start + depth``) until
+    two depths agree to working precision; a self-similar one is a ``fixed_point``.
+    """
+    if nest.index is None:
+        return fixed_point(nest.unit, nest.placeholder, var, budget)
+    step = compile_env(nest.unit, budget)
+
+    def truncated(x: object, depth: int) -> object:
+        y = mpmath.mpf(1)
+        for k in range(nest.start + depth, nest.start - 1, -1):
+            budget.check()
+            y = step({var: x, nest.placeholder: y, nest.index: mpmath.mpf(k)})
+        return y
+
+    def value(x: object) -> object:
+        eps = mpmath.mpf(10) ** (-mpmath.mp.dps + 2)
+        last = truncated(x, 8)
+        for depth in (16, 32, 64, 128, 256):
+            nxt = truncated(x, depth)
+            if abs(nxt - last) <= eps * max(1, abs(nxt)):
+                return nxt
+            last = nxt
+        raise ValueError("the nest does not settle")
+
+    return value

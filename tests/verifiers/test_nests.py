@@ -1,0 +1,72 @@
+"""``\\cdots`` nests: a repeating unit as a fixed point, a counting unit as a limit."""
+
+from __future__ import annotations
+
+import mpmath
+import pytest
+import sympy
+
+from rlsr_bench.verifiers.nests import Nest, fixed_point, nest_function, nest_integrand
+from rlsr_bench.verifiers.opaque import Budget
+
+x, k = sympy.Symbol("x", real=True), sympy.Symbol("k", integer=True)
+
+
+@pytest.mark.parametrize(
+    ("problem", "unit"),
+    [
+        (r"\int_0^2 \sqrt{x+\sqrt{x+\sqrt{x+\cdots}}} dx", "sqrt(x + y)"),
+        (r"\int \sqrt{x \sqrt{x \sqrt{x \cdots}}} dx", "sqrt(x*y)"),
+        (r"\int_0^1 \sqrt{1+x \sqrt{1+x \sqrt{1+x \sqrt{\cdots}}}} dx", "sqrt(x*y + 1)"),
+    ],
+)
+def test_periodic_nests(problem: str, unit: str) -> None:
+    nest = nest_integrand(problem, "x")
+    g, y = nest.unit, nest.placeholder
+    assert nest.index is None
+    assert str(g) == unit
+    value = fixed_point(g, y, x, Budget(5))(mpmath.mpf(2))
+    assert abs(value - sympy.N(sympy.solve(sympy.Eq(y, g.subs(x, 2)), y)[-1])) < 1e-10
+
+
+@pytest.mark.parametrize(
+    ("problem", "start", "exponent"),
+    [
+        # sqrt(x cbrt(x root4(x ...))) = x^(1/2 + 1/6 + 1/24 + ...) = x^(e - 2) (mit-2018-q02)
+        (
+            r"\int \sqrt{x \cdot \sqrt[3]{x \cdot \sqrt[4]{x \cdot \sqrt[5]{x \cdots}}}} dx",
+            2,
+            sympy.E - 2,
+        ),
+        # cbrt(x root4(x root5(x ...))) = x^(1/3 + 1/12 + 1/60 + ...) = x^(2e - 5) (mit-2025-q12)
+        (r"\int \sqrt[3]{x\sqrt[4]{x\sqrt[5]{x\sqrt[6]{\cdots}}}}\,dx", 3, 2 * sympy.E - 5),
+    ],
+)
+def test_counting_nests(problem: str, start: int, exponent: sympy.Expr) -> None:
+    nest = nest_integrand(problem, "x")
+    assert nest is not None and nest.index is not None and nest.start == start
+    f = nest_function(nest, x, Budget(5))
+    for point in ("0.3", "2", "7.5"):
+        expected = mpmath.mpf(point) ** mpmath.mpf(sympy.N(exponent, 30))
+        assert abs(f(mpmath.mpf(point)) - expected) < 1e-12 * expected
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        r"\int \sqrt[3]{x\sqrt[5]{x\sqrt[7]{x\sqrt[9]{\cdots}}}}\,dx",  # counts by 2: not read
+        r"\int \sqrt[3]{x\sqrt[4]{x^2\sqrt[5]{x^3\sqrt[6]{\cdots}}}}\,dx",  # two counters
+        r"\int_1^3 \frac{x+ \frac{x+ \cdots}{1+ \cdots}}{1+ \frac{x+ \cdots}{1+ \cdots}} dx",
+        r"\int_0^1 x^2 dx",
+    ],
+)
+def test_other_problems_are_not_nests(problem: str) -> None:
+    assert nest_integrand(problem, "x") is None
+
+
+def test_a_counting_nest_that_does_not_settle_is_refused() -> None:
+    # unit k + y: the truncations grow with their depth and never agree
+    y, idx = sympy.symbols("y k")
+    nest = Nest(idx + y, y, None, None, idx, 1)
+    with pytest.raises(ValueError, match="does not settle"):
+        nest_function(nest, x, Budget(5))(mpmath.mpf(2))
