@@ -58,7 +58,8 @@ def nest_integrand(problem: str, var: str) -> Nest | None:
     """
     text = problem.replace("$", " ")
     text = re.sub(r"\\[,;!]|\\quad|\\left|\\right", " ", text)
-    if len(_NEST.findall(text)) != 1 or var == "k":
+    marks = len(_NEST.findall(text))
+    if not marks or var == "k":
         return None
     head = _INT_HEAD.match(text)
     if not head:
@@ -66,19 +67,26 @@ def nest_integrand(problem: str, var: str) -> Nest | None:
     tail = re.search(r"\bd\s*" + re.escape(var) + r"\s*$", text)
     if not tail:
         return None
-    body = text[head.end() : tail.start()].strip()
-    mark = _NEST.search(body)
-    prefix = re.sub(r"\s*([{}+\-])\s*", r"\1", re.sub(r"\s+", " ", body[: mark.start()]))
-    unit, start = _repeating_unit(prefix), 0
-    if unit is None:
-        unit, start = _counting_unit(prefix)
+    body = _squeeze(text[head.end() : tail.start()])
+    start = 0
+    if marks == 1:
+        prefix = body[: _NEST.search(body).start()]
+        unit = _repeating_unit(prefix)
+        if unit is None:
+            unit, start = _counting_unit(prefix)
+            if unit is None:
+                return None
+        closers = unit.count("{") - unit.count("}")
+        if closers < 1:
+            return None
+        latex = unit.replace("#", "K") + " Y " + "}" * closers
+    else:
+        unit = _self_similar(body)
         if unit is None:
             return None
-    closers = unit.count("{") - unit.count("}")
-    if closers < 1:
-        return None
+        latex = _NEST.sub(" Y ", unit)
     try:
-        g = parse_latex(unit.replace("#", "K") + " Y " + "}" * closers)
+        g = parse_latex(latex)
     except LatexError:
         return None
     placeholder = next((s for s in g.free_symbols if s.name in ("y", "Y")), None)
@@ -93,6 +101,33 @@ def nest_integrand(problem: str, var: str) -> Nest | None:
             for g_ in (head.group(2), head.group(3))
         )
     return Nest(g, placeholder, lower, upper, index, start)
+
+
+def _squeeze(text: str) -> str:
+    """One space for a run of blanks, none around braces, + and - (so units compare equal)."""
+    return re.sub(r"\s*([{}+\-])\s*", r"\1", re.sub(r"\s+", " ", text)).strip()
+
+
+def _self_similar(body: str) -> str | None:
+    """The unit P of a nest with several ``\\cdots``, each standing for P itself.
+
+    P is a brace-balanced part of ``body`` such that replacing P by ``\\cdots`` again and again
+    turns ``body`` into P: ``\\frac{x+\\frac{x+\\cdots}{1+\\cdots}}{1+\\frac{x+\\cdots}{1+\\cdots}}``
+    has P = ``\\frac{x+\\cdots}{1+\\cdots}``, whose value is the fixed point of
+    y = (x + y) / (1 + y). None when no such P exists (the nest is not self-similar).
+    """
+    dots = _NEST.search(body).group(0)
+    for size in range(len(dots) + 2, len(body)):
+        for i in range(len(body) - size + 1):
+            part = body[i : i + size]
+            if dots not in part or part.count("{") != part.count("}") or part == body:
+                continue
+            text = body
+            while part in text and text != part:
+                text = text.replace(part, dots)
+            if text == part:
+                return part
+    return None
 
 
 def _counting_unit(prefix: str) -> tuple[str | None, int]:

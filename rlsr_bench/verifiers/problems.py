@@ -18,6 +18,7 @@ import mpmath
 import sympy
 
 from rlsr_bench.verifiers.latex import LatexError, parse_latex
+from rlsr_bench.verifiers.limits import LIMIT_HEAD, integral_sequence, limit_of_integrals
 from rlsr_bench.verifiers.nests import Nest, nest_function, nest_integrand
 from rlsr_bench.verifiers.numeric import (
     OPAQUE,
@@ -60,6 +61,7 @@ class Problem:
     # opaque problems that can still be evaluated numerically (sums, floors, \cdots nests)
     numeric: bool = False
     nest: Nest | None = None
+    param: sympy.Symbol | None = None  # the n of a limit of integrals (n -> oo)
     budget: Budget = field(default_factory=lambda: Budget(OPAQUE_BUDGET_S))
     _f: Callable | None = None
     _quad: tuple | None = None
@@ -137,6 +139,8 @@ def problem_info(problem: str) -> Problem:
 
 
 def _build_problem(problem: str) -> Problem:
+    if "\\lim" in problem:
+        return _build_limit(problem)
     info = _build_closed_form(problem)
     if info.kind == "opaque" and not info.numeric and "\\lim" not in problem:
         var = _DIFFERENTIAL.search(problem.replace("$", " ").strip())
@@ -151,9 +155,36 @@ def _build_problem(problem: str) -> Problem:
     return info
 
 
+def _build_limit(problem: str) -> Problem:
+    """``\\lim_{n\\to\\infty} \\int_a^b f(x, n) dx``: a definite integral with a parameter n."""
+    not_read = Problem("opaque", reason="the problem is a limit, not a plain integral")
+    text = problem.replace("$", " ")
+    head = LIMIT_HEAD.match(text)
+    if not head:
+        return not_read
+    parsed = parse_cached(_prepare_problem_text(text[head.end() :]))
+    if not isinstance(parsed, sympy.Integral) or [len(lim) for lim in parsed.limits] != [3]:
+        return not_read
+    (bound, lower, upper), name = parsed.limits[0], head.group(1).lower()
+    var = sympy.Symbol(bound.name, real=True)
+    integrand = parsed.function.xreplace({bound: var})
+    params = {s for s in integrand.free_symbols if s.name == name}
+    others = (integrand.free_symbols | lower.free_symbols | upper.free_symbols) - params - {var}
+    if len(params) != 1 or others or unsupported(integrand) or var.name == name:
+        return not_read
+    return Problem(
+        "opaque",
+        var,
+        integrand,
+        lower,
+        upper,
+        reason=f"a limit of integrals as {name} -> oo",
+        numeric=True,
+        param=params.pop(),
+    )
+
+
 def _build_closed_form(problem: str) -> Problem:
-    if "\\lim" in problem:
-        return Problem("opaque", reason="the problem is a limit, not a plain integral")
     parsed = parse_cached(_prepare_problem_text(problem))
     if isinstance(parsed, LatexError):
         return Problem("opaque", reason=f"the problem is not a plain integral ({parsed})")
@@ -221,6 +252,9 @@ def _limit_value(expr: sympy.Basic) -> mpmath.mpf:
 def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str]:
     """Integrate the problem numerically (cached); (value, error estimate, failure reason)."""
     if info._quad is not None:
+        return info._quad
+    if info.param is not None:
+        info._quad = _limit_quadrature(info)
         return info._quad
     if info.numeric and info.nest is None:  # series and steps: Gauss-Legendre pieces
         info._quad = _step_quadrature(info)
@@ -350,6 +384,21 @@ def _kinks(info: Problem, a: object, b: object, deadline: float) -> list:
             if len(found) > 64:
                 return []
     return found
+
+
+def _limit_quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str]:
+    """The limit of the integrals over n (``limits.limit_of_integrals``)."""
+    deadline = time.process_time() + QUAD_BUDGET_S
+    try:
+        with mpmath.workdps(20):
+            a, b = (_limit_value(e) for e in (info.lower, info.upper))
+            sequence = integral_sequence(info.integrand, info.var, info.param, a, b, compile_mp)
+            found = limit_of_integrals(sequence, deadline)
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        return None, None, f"the integrals failed ({type(exc).__name__})"
+    if found is None:
+        return None, None, "the integrals do not settle as n grows"
+    return mpmath.mpmathify(found[0]), mpmath.mpf(found[1]), ""
 
 
 def _step_quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str]:

@@ -327,8 +327,13 @@ NUMERIC = [
     (r"\int_0^{2018 \pi}|\sin (2018 x)| dx", "$4035$", X),
     (r"\int_{0}^{2 \pi}\lfloor 2023 \sin (x)\rfloor d x", r"$-\pi$", C),
     (r"\int_{0}^{2 \pi}\lfloor 2023 \sin (x)\rfloor d x", r"$-\pi + 0.01$", X),
-    # still undecided: a limit of integrals
-    (r"\lim _{n \rightarrow \infty} \int_{-\infty}^{\infty} e^{-x^{2 n}} d x", "$2$", U),
+    # a limit of integrals: 2 Gamma(1 + 1/2n) -> 2, read off n = 4 ... 128 by Richardson
+    (r"\lim _{n \rightarrow \infty} \int_{-\infty}^{\infty} e^{-x^{2 n}} d x", "$2$", C),
+    (r"\lim _{n \rightarrow \infty} \int_{-\infty}^{\infty} e^{-x^{2 n}} d x", "$1.999$", X),
+    (r"\lim_{n \to \infty} \int_0^1 x^{n} d x", "$0$", C),
+    (r"\lim_{n \to \infty} \int_0^1 n x^{n} d x", "$1$", C),
+    # still undecided: the integrals grow without bound
+    (r"\lim_{n \to \infty} \int_0^1 n^2 x^{n} d x", "$1$", U),
 ]
 
 
