@@ -56,7 +56,9 @@ def test_counting_nests(problem: str, start: int, exponent: sympy.Expr) -> None:
     [
         r"\int \sqrt[3]{x\sqrt[5]{x\sqrt[7]{x\sqrt[9]{\cdots}}}}\,dx",  # counts by 2: not read
         r"\int \sqrt[3]{x\sqrt[4]{x^2\sqrt[5]{x^3\sqrt[6]{\cdots}}}}\,dx",  # two counters
-        r"\int_1^3 \frac{x+ \frac{x+ \cdots}{1+ \cdots}}{1+ \frac{x+ \cdots}{1+ \cdots}} dx",
+        # several \cdots that are not copies of one part: no self-similar reading
+        r"\int_0^1 \frac{x+ \frac{x+ \cdots}{1+ \cdots}}{2+ \frac{x+ \cdots}{1+ \cdots}} dx",
+        r"\int_0^1 \frac{1+\cdots}{2+\cdots} dx",  # one level only: no evidence of repetition
         r"\int_0^1 x^2 dx",
     ],
 )
@@ -70,3 +72,13 @@ def test_a_counting_nest_that_does_not_settle_is_refused() -> None:
     nest = Nest(idx + y, y, None, None, idx, 1)
     with pytest.raises(ValueError, match="does not settle"):
         nest_function(nest, x, Budget(5))(mpmath.mpf(2))
+
+
+def test_a_self_similar_nest_with_several_dots() -> None:
+    # each \cdots is the whole fraction again: y = (x + y) / (1 + y), so y = sqrt(x) (mit-2024-q20)
+    problem = r"\int_1^3 \frac{x+ \frac{x+ \cdots}{1+ \cdots}}{1+ \frac{x+ \cdots}{1+ \cdots}} dx"
+    nest = nest_integrand(problem, "x")
+    assert nest is not None and nest.index is None and (nest.lower, nest.upper) == (1, 3)
+    f = nest_function(nest, x, Budget(5))
+    for point in ("1.5", "2", "2.9"):
+        assert abs(f(mpmath.mpf(point)) - mpmath.sqrt(mpmath.mpf(point))) < 1e-12

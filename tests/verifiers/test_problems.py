@@ -22,7 +22,8 @@ from rlsr_bench.verifiers.problems import problem_info, quadrature, whole_period
         (r"\int \frac{dx}{x^2(\left(x^4+1\right)^{3 / 4}}", "indefinite", "x", False),  # stray (
         (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "opaque", "x", True),
         (r"\int_0^2 \sqrt{x+\sqrt{x+\sqrt{x+\cdots}}} dx", "opaque", "x", True),
-        (r"\lim _{n \rightarrow \infty} \int_0^1 x^n dx", "opaque", None, False),
+        (r"\lim _{n \rightarrow \infty} \int_0^1 x^n dx", "opaque", "x", True),  # a limit
+        (r"\lim _{n \rightarrow \infty} I_n, I_1 = \int_0^1 x dx", "opaque", None, False),
     ],
 )
 def test_problem_info(problem: str, kind: str, var: str | None, numeric: bool) -> None:
