@@ -16,6 +16,7 @@ it. Transformations, with f the integrand and F the reference antiderivative (or
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import sympy
@@ -34,10 +35,14 @@ TRANSFORMATIONS = ("substitution", "scaling", "sin_cos_swap", "add_term", "defin
 _SMALL_TERM = Knobs(depth=1, terms=1, families=("polynomial", "hyperbolic"))
 
 
+@lru_cache(maxsize=1024)
 def read_seed(
     problem: str, answer: str | None
 ) -> tuple[str, sympy.Expr, sympy.Expr, tuple | None] | str:
-    """Read a seed as (kind, f, reference, limits) in x, or return why it cannot be used."""
+    """Read a seed as (kind, f, reference, limits) in x, or return why it cannot be used.
+
+    Cached per worker process: a seed drawn again costs nothing (its reference was verified).
+    """
     from rlsr_bench.verifiers.answers import split_reference
     from rlsr_bench.verifiers.integration import check_integral
     from rlsr_bench.verifiers.latex import LatexError
