@@ -42,14 +42,18 @@ class Nest(NamedTuple):
     upper: sympy.Basic | None
     index: sympy.Symbol | None = None
     start: int = 0
+    seed: sympy.Basic | None = None  # an \\underbrace nest: the innermost argument
+    count: int | None = None  # … and how many units (None: as many as it takes to settle)
 
 
-def nest_integrand(problem: str, var: str) -> Nest | None:
+def nest_integrand(problem: str, var: str, limit: str | None = None) -> Nest | None:
     """Read ``\\int_a^b U U U … \\cdots … dx`` as a nest of a repeating unit U.
 
     U repeats verbatim (the value is a fixed point), or up to one integer that grows by 1 from
-    unit to unit (the value is the limit of ever deeper truncations). None when the problem
-    is not such a nest.
+    unit to unit (the value is the limit of ever deeper truncations). An ``\\underbrace{U U …
+    U(seed) …}_{N …}`` nest applies U N times to the seed; N may be the letter ``limit`` of a
+    ``\\lim_{N\\to\\infty}`` around the integral (then U is applied until the value settles, the
+    pointwise limit). None when the problem is not such a nest.
 
     >>> nest_integrand(r"\\int_0^2 \\sqrt{x+\\sqrt{x+\\sqrt{x+\\cdots}}} dx", "x").unit
     sqrt(x + y)
@@ -68,6 +72,8 @@ def nest_integrand(problem: str, var: str) -> Nest | None:
     if not tail:
         return None
     body = _squeeze(text[head.end() : tail.start()])
+    if body.startswith("\\underbrace"):
+        return _counted_nest(body, var, head, limit)
     start = 0
     if marks == 1:
         prefix = body[: _NEST.search(body).start()]
@@ -94,13 +100,72 @@ def nest_integrand(problem: str, var: str) -> Nest | None:
     allowed = {placeholder, sympy.Symbol(var, real=True), index}
     if placeholder is None or (start and index is None) or g.free_symbols - allowed:
         return None
-    lower = upper = None
-    if head.group(1):
-        lower, upper = (
-            parse_latex(g_[1:-1] if g_.startswith("{") else g_)
-            for g_ in (head.group(2), head.group(3))
-        )
-    return Nest(g, placeholder, lower, upper, index, start)
+    return Nest(g, placeholder, *_bounds(head), index, start)
+
+
+def _bounds(head: re.Match) -> tuple[sympy.Basic | None, sympy.Basic | None]:
+    if not head.group(1):
+        return None, None
+    lower, upper = (
+        parse_latex(g_[1:-1] if g_.startswith("{") else g_) for g_ in (head.group(2), head.group(3))
+    )
+    return lower, upper
+
+
+_CLOSE = {"(": ")", "{": "}", "[": "]"}
+
+
+def _counted_nest(body: str, var: str, head: re.Match, limit: str | None) -> Nest | None:
+    """``\\underbrace{U U … U seed ) … )}_{N …}``: U applied N times to the seed."""
+    group = _brace_group(body, len("\\underbrace"))
+    if group is None:
+        return None
+    inner, rest = body[len("\\underbrace") + 1 : group - 1], body[group:].lstrip()
+    count = re.match(r"_\s*\{\s*(\d+|[a-zA-Z])(?![a-zA-Z])", rest)
+    parts = [p.strip() for p in _NEST.split(re.sub(r"\s*([()\[\]])\s*", r"\1", inner))]
+    if count is None or len(parts) != 3:
+        return None
+    n = count.group(1)
+    if not n.isdigit() and n != limit:
+        return None
+    unit = _repeating_unit(parts[0])
+    if unit is None or not parts[1].startswith(unit):
+        return None
+    opened: list[str] = []  # the unit's brackets left open, innermost last
+    for c in unit:
+        if c in _CLOSE:
+            opened.append(c)
+        elif c in ")}]" and (not opened or _CLOSE[opened.pop()] != c):
+            return None  # a closer that does not match
+    closers = "".join(_CLOSE[c] for c in reversed(opened))
+    seed_text = parts[1][len(unit) :]
+    if not closers or not seed_text.endswith(closers) or parts[2].strip(")}]") != "":
+        return None
+    try:
+        g = parse_latex(unit + " Y " + closers)
+        seed = parse_latex(seed_text[: -len(closers)])
+    except LatexError:
+        return None
+    x = sympy.Symbol(var, real=True)
+    placeholder = next((s for s in g.free_symbols if s.name == "y"), None)
+    if placeholder is None or g.free_symbols - {placeholder, x} or seed.free_symbols - {x}:
+        return None
+    count_value = int(n) if n.isdigit() else None
+    if count_value is not None and not 1 <= count_value <= 100_000:
+        return None
+    return Nest(g, placeholder, *_bounds(head), seed=seed, count=count_value)
+
+
+def _brace_group(text: str, i: int) -> int | None:
+    """The index just past the brace group opening at ``text[i]`` (None if unbalanced)."""
+    if i >= len(text) or text[i] != "{":
+        return None
+    depth = 0
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return j + 1
+    return None
 
 
 def _squeeze(text: str) -> str:
@@ -181,6 +246,8 @@ def nest_function(nest: Nest, var: sympy.Symbol, budget: Budget) -> Callable:
     A counting nest is truncated ever deeper (y = 1 below unit number ``start + depth``) until
     two depths agree to working precision; a self-similar one is a ``fixed_point``.
     """
+    if nest.seed is not None:
+        return _counted(nest, var, budget)
     if nest.index is None:
         return fixed_point(nest.unit, nest.placeholder, var, budget)
     step = compile_env(nest.unit, budget)
@@ -200,6 +267,33 @@ def nest_function(nest: Nest, var: sympy.Symbol, budget: Budget) -> Callable:
             if abs(nxt - last) <= eps * max(1, abs(nxt)):
                 return nxt
             last = nxt
+        raise ValueError("the nest does not settle")
+
+    return value
+
+
+def _counted(nest: Nest, var: sympy.Symbol, budget: Budget) -> Callable:
+    """U applied ``count`` times to the seed, or until it settles (at most 20,000 times)."""
+    step, seed = compile_env(nest.unit, budget), compile_env(nest.seed, budget)
+
+    def value(x: object) -> object:
+        y = seed({var: x})
+        if nest.count is not None:
+            for _ in range(nest.count):
+                budget.check()
+                y = step({var: x, nest.placeholder: y})
+            return y
+        eps = mpmath.mpf(10) ** (-mpmath.mp.dps + 3)
+        last = None
+        for _ in range(20_000):
+            budget.check()
+            nxt = step({var: x, nest.placeholder: y})
+            move = abs(nxt - y)
+            # a contraction by r leaves about move * r / (1 - r) still to go
+            rate = move / last if last else mpmath.mpf(0)
+            if rate < 1 and move * (1 + rate / (1 - rate)) <= eps * max(1, abs(nxt)):
+                return nxt
+            y, last = nxt, move
         raise ValueError("the nest does not settle")
 
     return value

@@ -301,6 +301,12 @@ def test_new_forms(problem, response, outcome, reason) -> None:
     assert reason in verdict.reason
 
 
+_SINES = (
+    r"\lim _{n \rightarrow \infty} \int_{0}^{3} \underbrace{\sin \left(\frac{\pi}{3} \sin \left("
+    r"\frac{\pi}{3} \sin \left(\ldots \sin \left(\frac{\pi}{3} x\right) \ldots\right)\right)\right)}"
+    r"_{n \sin \text { 's }} d x"
+)
+
 # Problems the grammar cannot close, decided numerically without a reference.
 NUMERIC = [
     (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "$286$", C),
@@ -332,6 +338,9 @@ NUMERIC = [
     (r"\lim _{n \rightarrow \infty} \int_{-\infty}^{\infty} e^{-x^{2 n}} d x", "$1.999$", X),
     (r"\lim_{n \to \infty} \int_0^1 x^{n} d x", "$0$", C),
     (r"\lim_{n \to \infty} \int_0^1 n x^{n} d x", "$1$", C),
+    # the limit of an \underbrace nest: its pointwise limit, 1/2 inside (0, 3) (mit-2022-q11)
+    (_SINES, r"$\frac{3}{2}$", C),
+    (_SINES, "$1$", X),
     # still undecided: the integrals grow without bound
     (r"\lim_{n \to \infty} \int_0^1 n^2 x^{n} d x", "$1$", U),
 ]

@@ -82,3 +82,40 @@ def test_a_self_similar_nest_with_several_dots() -> None:
     f = nest_function(nest, x, Budget(5))
     for point in ("1.5", "2", "2.9"):
         assert abs(f(mpmath.mpf(point)) - mpmath.sqrt(mpmath.mpf(point))) < 1e-12
+
+
+_SINES = (
+    r"\int_{0}^{3} \underbrace{\sin \left(\frac{\pi}{3} \sin \left(\frac{\pi}{3} \sin \left(\ldots "
+    r"\sin \left(\frac{\pi}{3} x\right) \ldots\right)\right)\right)}_{COUNT \sin \text { 's }} d x"
+)
+
+
+def test_an_underbrace_nest_with_a_count() -> None:
+    nest = nest_integrand(_SINES.replace("COUNT", "3"), "x")
+    assert nest is not None and nest.count == 3 and str(nest.seed) == "x"
+    f = nest_function(nest, x, Budget(5))
+    g = lambda t: mpmath.sin(mpmath.pi / 3 * t)  # noqa: E731
+    assert abs(f(mpmath.mpf("1.2")) - g(g(g(mpmath.mpf("1.2"))))) < 1e-15
+
+
+def test_an_underbrace_nest_counted_by_the_limit_letter_is_its_pointwise_limit() -> None:
+    # sin(pi/3 y) has the attracting fixed point 1/2 (mit-2022-q11)
+    assert nest_integrand(_SINES.replace("COUNT", "n"), "x") is None  # n: only under a \lim
+    nest = nest_integrand(_SINES.replace("COUNT", "n"), "x", limit="n")
+    assert nest is not None and nest.count is None
+    f = nest_function(nest, x, Budget(5))
+    for point in ("0.001", "1.5", "2.99"):
+        assert abs(f(mpmath.mpf(point)) - mpmath.mpf("0.5")) < 1e-12
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        r"\underbrace{\sin(\sin(\ldots \cos(x) \ldots))}_{n}",  # the innermost unit differs
+        r"\underbrace{\sin(2\sin(2\sin(\ldots \sin(2x) \ldots)))}_{0 \text{ sines}}",  # no units
+        r"\underbrace{\sin(2\sin(2\sin(\ldots \sin(2x) \ldots)))",  # no count
+        r"\underbrace{\sin(2\sin(2\sin(\ldots \sin(2y) \ldots)))}_{3}",  # another variable
+    ],
+)
+def test_other_underbraces_are_not_read(body: str) -> None:
+    assert nest_integrand(rf"\int_0^1 {body} dx", "x", limit="n") is None
