@@ -284,16 +284,23 @@ def _counted(nest: Nest, var: sympy.Symbol, budget: Budget) -> Callable:
                 y = step({var: x, nest.placeholder: y})
             return y
         eps = mpmath.mpf(10) ** (-mpmath.mp.dps + 3)
-        last = None
+        last, last_rate = None, None
         for _ in range(20_000):
             budget.check()
             nxt = step({var: x, nest.placeholder: y})
-            move = abs(nxt - y)
-            # a contraction by r leaves about move * r / (1 - r) still to go
-            rate = move / last if last else mpmath.mpf(0)
-            if rate < 1 and move * (1 + rate / (1 - rate)) <= eps * max(1, abs(nxt)):
-                return nxt
-            y, last = nxt, move
+            move = nxt - y
+            # a steady contraction by r leaves move * r / (1 - r) still to go: add it (Aitken)
+            rate = move / last if last else None
+            if rate is not None and 0 < rate < 1 and last_rate is not None:
+                ahead = move * rate / (1 - rate)
+                steady = abs(rate - last_rate) <= 1e-3 * rate
+                if abs(move) + abs(ahead) <= eps * max(1, abs(nxt)):
+                    return nxt + ahead
+                if (
+                    steady and ahead * ahead <= eps * max(1, abs(nxt)) / 1000
+                ):  # Aitken: error ~ move^2
+                    return nxt + ahead
+            y, last, last_rate = nxt, move, rate
         raise ValueError("the nest does not settle")
 
     return value
