@@ -26,7 +26,6 @@ __all__ = [
     "close_rel",
     "compile_mp",
     "evaluate",
-    "evaluate_with_noise",
     "exact_decimals",
     "has_decimal",
     "is_real",
@@ -34,6 +33,7 @@ __all__ = [
     "special_functions",
     "unsupported",
     "value_of",
+    "with_noise",
 ]
 
 #: Elementary functions by their plain name (the plain and the fast LaTeX readers share it).
@@ -137,17 +137,12 @@ def evaluate(fn: Callable, x: object) -> mpmath.mpc | None:
     return value
 
 
-def evaluate_with_noise(fn: Callable, x: object) -> tuple[object | None, object]:
-    """Evaluate at 50 digits; also return |value(30 digits) - value(50 digits)|."""
+def with_noise(fn: Callable, x: object, low: object) -> tuple[object | None, object]:
+    """Evaluate at 50 digits; also return |value - ``low``|, ``low`` being its 30-digit value."""
     with mpmath.workdps(DPS_HIGH):
         high = evaluate(fn, mpmath.mpf(x))
-    if high is None:
-        return None, 0
-    with mpmath.workdps(DPS):
-        low = evaluate(fn, mpmath.mpf(x))
-    if low is None:
-        return None, 0
-    with mpmath.workdps(DPS_HIGH):
+        if high is None:
+            return None, 0
         return high, abs(high - low)
 
 

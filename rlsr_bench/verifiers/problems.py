@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 QUAD_BUDGET_S = 2.5
+QUAD_DPS = 15
 OPAQUE_BUDGET_S = 2.0
 
 
@@ -295,7 +296,7 @@ def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str
     if info.integrand is not None:
         periods = whole_periods(info.integrand, info.var, info.lower, info.upper)
     try:
-        with mpmath.workdps(20):
+        with mpmath.workdps(QUAD_DPS):
             a, b = (_limit_value(e) for e in (info.lower, info.upper))
             if periods is not None:  # N whole periods: integrate one, multiply by N
                 period, count = periods
