@@ -28,7 +28,7 @@ from rlsr_bench.verifiers.numeric import (
     unsupported,
     value_of,
 )
-from rlsr_bench.verifiers.opaque import Budget, OutOfBudget, mp_function
+from rlsr_bench.verifiers.opaque import Budget, OutOfBudget, mp_function, termwise_integral
 from rlsr_bench.verifiers.plain import parse_plain
 from rlsr_bench.verifiers.steps import piecewise_quad
 
@@ -427,6 +427,11 @@ def _step_quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | Non
             a, b = (_limit_value(e) for e in (info.lower, info.upper))
             if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
                 return None, None, "a step function over an infinite range"
+            series = termwise_integral(
+                info.integrand, info.var, info.lower, info.upper, info.budget
+            )
+            if series is not None:  # a long finite sum: its terms integrated once, in closed form
+                return mpmath.mpmathify(series[0]), mpmath.mpf(series[1]), ""
             value, err = piecewise_quad(info.integrand, info.var, a, b, info.budget)
             return mpmath.mpmathify(value), mpmath.mpf(err), ""
     except OutOfBudget:

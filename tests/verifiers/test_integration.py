@@ -341,6 +341,9 @@ NUMERIC = [
     # the limit of an \underbrace nest: its pointwise limit, 1/2 inside (0, 3) (mit-2022-q11)
     (_SINES, r"$\frac{3}{2}$", C),
     (_SINES, "$1$", X),
+    # a long sum integrated term by term (mit-2024-q18)
+    (r"\int_0^1  \left( \sum_{n=0}^{2024} x^{2^{n-1012}} \right)   \, dx", r"$\frac{2025}{2}$", C),
+    (r"\int_0^1  \left( \sum_{n=0}^{2024} x^{2^{n-1012}} \right)   \, dx", "$1012$", X),
     # still undecided: the integrals grow without bound
     (r"\lim_{n \to \infty} \int_0^1 n^2 x^{n} d x", "$1$", U),
 ]

@@ -6,7 +6,7 @@ import mpmath
 import pytest
 import sympy
 
-from rlsr_bench.verifiers.opaque import Budget, OutOfBudget, mp_function
+from rlsr_bench.verifiers.opaque import Budget, OutOfBudget, mp_function, termwise_integral
 
 x, k = sympy.Symbol("x", real=True), sympy.Symbol("k", integer=True)
 
@@ -53,3 +53,25 @@ def test_budget_stops_the_work() -> None:
     with pytest.raises(OutOfBudget):
         for _ in range(100):
             budget.check()
+
+
+def test_a_long_sum_is_integrated_term_by_term() -> None:
+    # mit-2024-q18: sum over n of 1 / (2^(n-1012) + 1) pairs up to 2025/2
+    n = sympy.Symbol("n")
+    expr = sympy.Sum(x ** (2 ** (n - 1012)), (n, 0, 2024))
+    with mpmath.workdps(20):
+        value, err = termwise_integral(expr, x, 0, 1, Budget(30))
+    assert abs(value - mpmath.mpf(2025) / 2) < 1e-12 and err < 1e-9
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sympy.Sum(x ** (k - 1), (k, 0, 300)),  # k = 0 integrates to a log: no single closed form
+        sympy.Sum(x**k, (k, 0, 100)),  # short: summed pointwise instead
+        sympy.Sum(x**k, (k, 0, sympy.oo)),  # infinite
+    ],
+)
+def test_term_by_term_declines(expr) -> None:
+    with mpmath.workdps(20):
+        assert termwise_integral(expr, x, 1, 2, Budget(30)) is None
