@@ -19,7 +19,7 @@ import sympy
 from rlsr_bench.verifiers.latex import LatexError, parse_latex
 from rlsr_bench.verifiers.opaque import Budget, compile_env
 
-__all__ = ["Nest", "fixed_point", "nest_function", "nest_integrand"]
+__all__ = ["Nest", "chain_integral", "fixed_point", "nest_function", "nest_integrand"]
 
 
 _NEST = re.compile(r"\\(?:c|l)?dots(?![a-zA-Z])|\.\.\.")
@@ -113,6 +113,11 @@ def _bounds(head: re.Match) -> tuple[sympy.Basic | None, sympy.Basic | None]:
 
 
 _CLOSE = {"(": ")", "{": "}", "[": "]"}
+# A chain of absolute values written postfix: "|||x|-1|-1| \cdots |-1|" (the seed |x|, then
+# each "-1|" closes one more bar: y -> |y - 1|).
+_BAR_CHAIN = re.compile(
+    r"^\|{2,}\s*([a-z])\s*\|\s*((?:[-+]\d+\s*\|\s*)+)\\(?:c|l)?dots\s*\|?\s*([-+]\d+)\s*\|$"
+)
 
 
 def _counted_nest(body: str, var: str, head: re.Match, limit: str | None) -> Nest | None:
@@ -122,6 +127,17 @@ def _counted_nest(body: str, var: str, head: re.Match, limit: str | None) -> Nes
         return None
     inner, rest = body[len("\\underbrace") + 1 : group - 1], body[group:].lstrip()
     count = re.match(r"_\s*\{\s*(\d+|[a-zA-Z])(?![a-zA-Z])", rest)
+    chain = _BAR_CHAIN.match(inner)
+    if chain and count and count.group(1).isdigit():  # |||x|-1|-1| \cdots |-1|: postfix units
+        x, y = sympy.Symbol(var, real=True), sympy.Symbol("y")
+        offsets = re.findall(r"([-+]\d+)\|", chain.group(2) + chain.group(3) + "|")
+        if chain.group(1) != x.name or len(set(offsets)) != 1:
+            return None
+        unit = sympy.Abs(y + int(offsets[0]))
+        times = int(count.group(1))
+        if not 1 <= times <= 100_000:
+            return None
+        return Nest(unit, y, *_bounds(head), seed=sympy.Abs(x), count=times)
     parts = [p.strip() for p in _NEST.split(re.sub(r"\s*([()\[\]])\s*", r"\1", inner))]
     if count is None or len(parts) != 3:
         return None
@@ -304,3 +320,38 @@ def _counted(nest: Nest, var: sympy.Symbol, budget: Budget) -> Callable:
         raise ValueError("the nest does not settle")
 
     return value
+
+
+def chain_integral(nest: Nest, var: sympy.Symbol) -> object | None:
+    """The exact integral of an absolute-value chain y -> |y + c| (c whole) from |x| over whole
+    bounds, or None for any other nest.
+
+    Such a chain is piecewise linear with slopes +-1 and takes whole values at whole x, so
+    its kinks are at whole x: the trapezoid rule on the unit intervals is exact. The chain is
+    evaluated at every whole point at once, in exact integer arithmetic (numpy int64).
+
+    >>> y, x = sympy.Symbol("y"), sympy.Symbol("x", real=True)
+    >>> chain_integral(Nest(sympy.Abs(y - 1), y, -3, 3, seed=sympy.Abs(x), count=3), x)
+    mpf('3.0')
+    """
+    import numpy as np
+
+    unit, y = nest.unit, nest.placeholder
+    if nest.count is None or nest.seed != sympy.Abs(var) or not isinstance(unit, sympy.Abs):
+        return None
+    shift = unit.args[0] - y
+    if not shift.is_Integer or nest.lower is None:
+        return None
+    lower, upper = sympy.sympify(nest.lower), sympy.sympify(nest.upper)
+    if not (lower.is_Integer and upper.is_Integer and 0 < upper - lower <= 1_000_000):
+        return None
+    if (
+        nest.count * (upper - lower) > 10**9
+        or abs(int(lower)) + nest.count * abs(int(shift)) > 2**62
+    ):
+        return None
+    values = np.abs(np.arange(int(lower), int(upper) + 1, dtype=np.int64))
+    for _ in range(nest.count):
+        values = np.abs(values + int(shift))
+    twice = int(values[1:].sum()) + int(values[:-1].sum())  # trapezoids on unit intervals
+    return mpmath.mpf(twice) / 2

@@ -19,7 +19,7 @@ import sympy
 
 from rlsr_bench.verifiers.latex import LatexError, parse_latex
 from rlsr_bench.verifiers.limits import LIMIT_HEAD, integral_sequence, limit_of_integrals
-from rlsr_bench.verifiers.nests import Nest, nest_function, nest_integrand
+from rlsr_bench.verifiers.nests import Nest, chain_integral, nest_function, nest_integrand
 from rlsr_bench.verifiers.numeric import (
     OPAQUE,
     compile_mp,
@@ -270,6 +270,10 @@ def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str
         return info._quad
     if info.param is not None:
         info._quad = _limit_quadrature(info)
+        return info._quad
+    exact = chain_integral(info.nest, info.var) if info.nest is not None else None
+    if exact is not None:  # an absolute-value chain: exact, by the trapezoid rule on its kinks
+        info._quad = (exact, mpmath.mpf(0), "")
         return info._quad
     if info.numeric and info.nest is None:  # series and steps: Gauss-Legendre pieces
         info._quad = _step_quadrature(info)

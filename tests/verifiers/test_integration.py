@@ -344,6 +344,17 @@ NUMERIC = [
     # a long sum integrated term by term (mit-2024-q18)
     (r"\int_0^1  \left( \sum_{n=0}^{2024} x^{2^{n-1012}} \right)   \, dx", r"$\frac{2025}{2}$", C),
     (r"\int_0^1  \left( \sum_{n=0}^{2024} x^{2^{n-1012}} \right)   \, dx", "$1012$", X),
+    # 2,023 nested absolute values: exact on the whole points (mit-2023-q11)
+    (
+        r"\int_{-2023}^{2023} \underbrace{|||||x|-1|-1| \cdots|-1|}_{2023(-1) \text { 's }} d x",
+        "$2023$",
+        C,
+    ),
+    (
+        r"\int_{-2023}^{2023} \underbrace{|||||x|-1|-1| \cdots|-1|}_{2023(-1) \text { 's }} d x",
+        "$2024$",
+        X,
+    ),
     # still undecided: the integrals grow without bound
     (r"\lim_{n \to \infty} \int_0^1 n^2 x^{n} d x", "$1$", U),
 ]

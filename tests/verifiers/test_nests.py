@@ -6,7 +6,13 @@ import mpmath
 import pytest
 import sympy
 
-from rlsr_bench.verifiers.nests import Nest, fixed_point, nest_function, nest_integrand
+from rlsr_bench.verifiers.nests import (
+    Nest,
+    chain_integral,
+    fixed_point,
+    nest_function,
+    nest_integrand,
+)
 from rlsr_bench.verifiers.opaque import Budget
 
 x, k = sympy.Symbol("x", real=True), sympy.Symbol("k", integer=True)
@@ -119,3 +125,40 @@ def test_an_underbrace_nest_counted_by_the_limit_letter_is_its_pointwise_limit()
 )
 def test_other_underbraces_are_not_read(body: str) -> None:
     assert nest_integrand(rf"\int_0^1 {body} dx", "x", limit="n") is None
+
+
+_BARS = r"\int_{-A}^{A} \underbrace{|||||x|-1|-1| \cdots|-1|}_{N(-1) \text { 's }} d x"
+
+
+@pytest.mark.parametrize(("a", "n"), [(3, 3), (5, 2), (6, 4), (2023, 2023)])
+def test_an_absolute_value_chain_is_integrated_exactly(a: int, n: int) -> None:
+    nest = nest_integrand(_BARS.replace("A", str(a)).replace("N", str(n)), "x")
+    assert nest is not None and nest.count == n and nest.seed == sympy.Abs(x)
+    exact = chain_integral(nest, x)
+    if a == n == 2023:
+        assert exact == 2023  # mit-2023-q11
+        return
+    f = nest_function(nest, x, Budget(30))  # the same chain, point by point
+    with mpmath.workdps(20):
+        expected = mpmath.quad(f, list(range(-a, a + 1)))
+    assert abs(exact - expected) < 1e-12
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        r"\int_{0}^{3} \underbrace{|||x|-1|-2| \cdots|-1|}_{3 \text{ bars}} d x",  # mixed offsets
+        r"\int_{0}^{3} \underbrace{|||y|-1|-1| \cdots|-1|}_{3 \text{ bars}} d x",  # not x
+    ],
+)
+def test_other_chains_are_not_read(problem: str) -> None:
+    assert nest_integrand(problem, "x") is None
+
+
+def test_chain_integral_needs_whole_bounds() -> None:
+    y = sympy.Symbol("y")
+    nest = Nest(sympy.Abs(y - 1), y, sympy.Rational(1, 2), 3, seed=sympy.Abs(x), count=3)
+    assert chain_integral(nest, x) is None
+    assert (
+        chain_integral(nest._replace(lower=0, unit=sympy.Abs(y - sympy.Rational(1, 2))), x) is None
+    )
