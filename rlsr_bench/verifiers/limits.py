@@ -16,7 +16,7 @@ from collections.abc import Callable
 import mpmath
 import sympy
 
-__all__ = ["LIMIT_HEAD", "integral_sequence", "limit_of_integrals"]
+__all__ = ["LIMIT_HEAD", "integral_sequence", "limit_of_integrals", "sequence_by_examples"]
 
 #: ``\lim_{n \to \infty}`` (or ``\rightarrow``, ``+\infty``) in front of the problem.
 LIMIT_HEAD = re.compile(
@@ -75,3 +75,56 @@ def integral_sequence(
         return mpmath.quad(lambda t: mpmath.re(f(t)), points)
 
     return integral
+
+
+_COMMAND_END = re.compile(r"\\[a-zA-Z]*$")
+_TERM = re.compile(r"([A-Za-z])_\{?\s*(\d+)\s*\}?\s*=")
+
+
+def sequence_by_examples(text: str, name: str) -> tuple[str, str, str] | None:
+    """Read ``I_n, where I_1 = T_1, I_2 = T_2, I_3 = T_3`` as a nest: (outer, seed, unit).
+
+    T_2 is T_1 with one part ``s`` replaced by ``r`` (``r`` holding ``s`` once), and T_3 is T_2
+    with that ``s`` replaced by ``r`` again; so T_n is ``outer`` around n - 1 copies of ``r``
+    around ``s``. Returns the texts ``outer`` (with ``Y`` where the nest goes), ``s`` and
+    ``r`` (with ``Y`` for ``s``), or None when the examples do not show such a pattern.
+
+    >>> sequence_by_examples(r"I_n, I_1 = \\sqrt{x}, I_2 = \\sqrt{1+\\sqrt{x}}, I_3 = "
+    ...                      r"\\sqrt{1+\\sqrt{1+\\sqrt{x}}}", "n")
+    ('\\\\sqrt{ Y }', 'x', '1+\\\\sqrt{ Y }')
+    """
+    text = re.sub(r"\\quad|\\left|\\right|\\[,;!]|\$", " ", text)
+    head = re.match(r"\s*([A-Za-z])_\{?\s*" + re.escape(name) + r"\s*\}?", text)
+    if not head:
+        return None
+    marks = [m for m in _TERM.finditer(text) if m.group(1) == head.group(1)]
+    terms = {}
+    if len(marks) < 3:
+        return None
+    ends = [m.start() for m in marks[1:]] + [len(text)]
+    for mark, end in zip(marks, ends, strict=True):
+        body = text[mark.end() : end]
+        terms[int(mark.group(2))] = re.sub(r"\s+", " ", body).strip().rstrip(",.").strip()
+    if not all(k in terms for k in (1, 2, 3)):
+        return None
+    t1, t2, t3 = terms[1], terms[2], terms[3]
+    common = 0
+    while common < min(len(t1), len(t2)) and t1[common] == t2[common]:
+        common += 1
+    tail = 0
+    while tail < min(len(t1), len(t2)) - common and t1[-1 - tail] == t2[-1 - tail]:
+        tail += 1
+    for p in range(common, -1, -1):
+        for q in range(tail, -1, -1):
+            seed, unit = t1[p : len(t1) - q], t2[p : len(t2) - q]
+            if not seed or unit.count(seed) != 1 or seed.count("{") != seed.count("}"):
+                continue
+            if _COMMAND_END.search(t1[:p]) or (
+                _COMMAND_END.search(t1[: len(t1) - q])
+                and (t1[len(t1) - q : len(t1) - q + 1].isalpha())
+            ):
+                continue  # a cut inside a command name (\\sqrt | \\frac)
+            if t3 == t2[:p] + unit.replace(seed, unit) + t2[len(t2) - q :]:
+                outer = t1[:p] + " Y " + t1[len(t1) - q :]
+                return outer, seed, unit.replace(seed, " Y ")
+    return None

@@ -44,6 +44,7 @@ class Nest(NamedTuple):
     start: int = 0
     seed: sympy.Basic | None = None  # an \\underbrace nest: the innermost argument
     count: int | None = None  # … and how many units (None: as many as it takes to settle)
+    outer: sympy.Basic | None = None  # an expression around the nest (its placeholder marks it)
 
 
 def nest_integrand(problem: str, var: str, limit: str | None = None) -> Nest | None:
@@ -292,6 +293,13 @@ def _counted(nest: Nest, var: sympy.Symbol, budget: Budget) -> Callable:
     """U applied ``count`` times to the seed, or until it settles (at most 20,000 times)."""
     step, seed = compile_env(nest.unit, budget), compile_env(nest.seed, budget)
 
+    if nest.outer is not None:
+        outer, inner = (
+            compile_env(nest.outer, budget),
+            _counted(nest._replace(outer=None), var, budget),
+        )
+        return lambda x: outer({var: x, nest.placeholder: inner(x)})
+
     def value(x: object) -> object:
         y = seed({var: x})
         if nest.count is not None:
@@ -307,9 +315,9 @@ def _counted(nest: Nest, var: sympy.Symbol, budget: Budget) -> Callable:
             move = nxt - y
             # a steady contraction by r leaves move * r / (1 - r) still to go: add it (Aitken)
             rate = move / last if last else None
-            if rate is not None and 0 < rate < 1 and last_rate is not None:
-                ahead = move * rate / (1 - rate)
-                steady = abs(rate - last_rate) <= 1e-3 * rate
+            if rate is not None and abs(rate) < 1 and last_rate is not None:
+                ahead = move * rate / (1 - rate)  # (rate < 0: the iterates alternate)
+                steady = abs(rate - last_rate) <= 1e-3 * abs(rate)
                 if abs(move) + abs(ahead) <= eps * max(1, abs(nxt)):
                     return nxt + ahead
                 if (

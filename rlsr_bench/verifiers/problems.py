@@ -18,7 +18,12 @@ import mpmath
 import sympy
 
 from rlsr_bench.verifiers.latex import LatexError, parse_latex
-from rlsr_bench.verifiers.limits import LIMIT_HEAD, integral_sequence, limit_of_integrals
+from rlsr_bench.verifiers.limits import (
+    LIMIT_HEAD,
+    integral_sequence,
+    limit_of_integrals,
+    sequence_by_examples,
+)
 from rlsr_bench.verifiers.nests import Nest, chain_integral, nest_function, nest_integrand
 from rlsr_bench.verifiers.numeric import (
     OPAQUE,
@@ -29,6 +34,7 @@ from rlsr_bench.verifiers.numeric import (
     value_of,
 )
 from rlsr_bench.verifiers.opaque import Budget, OutOfBudget, mp_function, termwise_integral
+from rlsr_bench.verifiers.periods import whole_periods
 from rlsr_bench.verifiers.plain import parse_plain
 from rlsr_bench.verifiers.steps import piecewise_quad
 
@@ -40,7 +46,6 @@ __all__ = [
     "problem_info",
     "quadrature",
     "sample_points",
-    "whole_periods",
 ]
 
 QUAD_BUDGET_S = 2.5
@@ -168,7 +173,9 @@ def _build_limit(problem: str) -> Problem:
     if not isinstance(parsed, sympy.Integral) or [len(lim) for lim in parsed.limits] != [3]:
         var = _DIFFERENTIAL.search(text.strip())
         nest = nest_integrand(text[head.end() :], var.group(1) if var else "x", limit=name)
-        if nest is None or nest.lower is None or nest.count is not None:
+        if nest is None:
+            return _build_sequence(text[head.end() :], name) or not_read
+        if nest.lower is None or nest.count is not None:
             return not_read
         symbol = sympy.Symbol(var.group(1).lstrip("\\") if var else "x", real=True)
         return Problem(
@@ -196,6 +203,42 @@ def _build_limit(problem: str) -> Problem:
         reason=f"a limit of integrals as {name} -> oo",
         numeric=True,
         param=params.pop(),
+    )
+
+
+def _build_sequence(text: str, name: str) -> Problem | None:
+    """``\\lim I_n`` with I_1, I_2, I_3 given: the pointwise limit of the nest they show."""
+    found = sequence_by_examples(text, name)
+    if found is None:
+        return None
+    outer_text, seed_text, unit_text = found
+    parsed = parse_cached(_prepare_problem_text(outer_text))
+    seed, unit = parse_cached(seed_text), parse_cached(unit_text)
+    if not isinstance(parsed, sympy.Integral) or [len(lim) for lim in parsed.limits] != [3]:
+        return None
+    if isinstance(seed, LatexError) or isinstance(unit, LatexError):
+        return None
+    (bound, lower, upper) = parsed.limits[0]
+    y = next((s for s in unit.free_symbols if s.name == "y"), None)
+    var = sympy.Symbol(bound.name, real=True)
+    if y is None or var.name == "y":
+        return None
+    outer, seed, unit = (
+        e.xreplace({sympy.Symbol(bound.name): var}) for e in (parsed.function, seed, unit)
+    )
+    if (outer.free_symbols | unit.free_symbols) - {var, y} or seed.free_symbols - {var}:
+        return None
+    if lower.free_symbols or upper.free_symbols:
+        return None
+    nest = Nest(unit, y, lower, upper, seed=seed, count=None, outer=outer)
+    return Problem(
+        "opaque",
+        var,
+        lower=lower,
+        upper=upper,
+        reason=f"the limit of a sequence of integrals given by its first terms, as {name} -> oo",
+        numeric=True,
+        nest=nest,
     )
 
 
@@ -331,49 +374,6 @@ def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str
         result = (None, None, f"quadrature failed ({type(exc).__name__})")
     info._quad = result
     return result
-
-
-_TRIG = (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)
-
-
-def whole_periods(
-    f: sympy.Basic, var: sympy.Symbol, lower: sympy.Basic, upper: sympy.Basic
-) -> tuple[sympy.Basic, int] | None:
-    """(T, N) when [lower, upper] is N >= 16 whole periods T of ``f``, proven from its structure.
-
-    ``var`` must occur only inside trigonometric functions of ``c*var + d`` with rational ``c``;
-    then T = 2*pi / gcd(c) is a period of every one of them, so of ``f``. A many-period
-    integral (``|\\sin 2018x|`` over [0, 2018*pi], 4,036 kinks) becomes N times one period.
-
-    >>> x = sympy.Symbol("x", real=True)
-    >>> whole_periods(sympy.Abs(sympy.sin(40 * x)), x, 0, 2 * sympy.pi)
-    (pi/20, 40)
-    """
-    slopes = []
-    for node in sympy.preorder_traversal(f):
-        if isinstance(node, _TRIG) and node.args[0].has(var):
-            arg = node.args[0]
-            slope = sympy.diff(arg, var)
-            if not (slope.is_Rational and slope != 0) or sympy.diff(slope, var) != 0:
-                return None
-            slopes.append(abs(slope))
-    if (
-        not slopes
-        or var in f.xreplace({n: sympy.Dummy() for n in _trig_nodes(f, var)}).free_symbols
-    ):
-        return None
-    step = sympy.Rational(
-        sympy.gcd_list([s.p for s in slopes]), sympy.lcm_list([s.q for s in slopes])
-    )
-    period = 2 * sympy.pi / step
-    count = sympy.sympify((upper - lower) / period)
-    if not (count.is_Integer and count >= 16):  # a few periods: quadrature copes directly
-        return None
-    return period, int(count)
-
-
-def _trig_nodes(f: sympy.Basic, var: sympy.Symbol) -> list[sympy.Basic]:
-    return [n for n in sympy.preorder_traversal(f) if isinstance(n, _TRIG) and n.args[0].has(var)]
 
 
 def _kinks(info: Problem, a: object, b: object, deadline: float) -> list:

@@ -307,6 +307,12 @@ _SINES = (
     r"_{n \sin \text { 's }} d x"
 )
 
+_CONTINUED = (
+    r"\lim _{n \rightarrow \infty} I_n$, where $I_1=\int_0^1 \frac{dx}{1+\sqrt{x}}, \quad "
+    r"I_2=\int_0^1 \frac{dx}{1+\frac{1}{1+\sqrt{x}}}, \quad "
+    r"I_3=\int_0^1 \frac{dx}{1+\frac{1}{1+\frac{1}{1+\sqrt{x}}}}, \quad"
+)
+
 # Problems the grammar cannot close, decided numerically without a reference.
 NUMERIC = [
     (r"\int_{50}^{100}\left\lfloor\log _2 x\right\rfloor dx", "$286$", C),
@@ -355,6 +361,9 @@ NUMERIC = [
         "$2024$",
         X,
     ),
+    # a sequence given by its first three terms (mit-2017-q15, whose answer field is garbled)
+    (_CONTINUED, r"$\frac{\sqrt{5}-1}{2}$", C),
+    (_CONTINUED, r"$\frac{\sqrt{5}+1}{2}$", X),
     # still undecided: the integrals grow without bound
     (r"\lim_{n \to \infty} \int_0^1 n^2 x^{n} d x", "$1$", U),
 ]

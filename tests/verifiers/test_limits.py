@@ -8,7 +8,12 @@ import mpmath
 import pytest
 import sympy
 
-from rlsr_bench.verifiers.limits import LIMIT_HEAD, integral_sequence, limit_of_integrals
+from rlsr_bench.verifiers.limits import (
+    LIMIT_HEAD,
+    integral_sequence,
+    limit_of_integrals,
+    sequence_by_examples,
+)
 from rlsr_bench.verifiers.numeric import compile_mp
 from rlsr_bench.verifiers.problems import problem_info, quadrature
 
@@ -75,7 +80,7 @@ def test_problem_info_reads_a_limit_of_integrals() -> None:
 @pytest.mark.parametrize(
     "problem",
     [
-        r"\lim_{n \to \infty} I_n, where I_1 = \int_0^1 x dx",  # a sequence given by examples
+        r"\lim_{n \to \infty} I_n, where I_1 = \int_0^1 x dx",  # one example shows no pattern
         r"\lim_{n \to \infty} \int x^n dx",  # indefinite
         r"\lim_{n \to \infty} \int_0^1 x^n y dx",  # another free symbol
         r"\lim_{x \to \infty} \int_0^1 x dx",  # the parameter is the variable
@@ -84,3 +89,35 @@ def test_problem_info_reads_a_limit_of_integrals() -> None:
 def test_other_limits_stay_unread(problem: str) -> None:
     info = problem_info(problem)
     assert info.param is None and info.kind == "opaque"
+
+
+_CONTINUED = (
+    r"\lim _{n \rightarrow \infty} I_n$, where $I_1=\int_0^1 \frac{dx}{1+\sqrt{x}}, \quad "
+    r"I_2=\int_0^1 \frac{dx}{1+\frac{1}{1+\sqrt{x}}}, \quad "
+    r"I_3=\int_0^1 \frac{dx}{1+\frac{1}{1+\frac{1}{1+\sqrt{x}}}}, \quad"
+)
+
+
+def test_a_sequence_given_by_its_first_terms() -> None:
+    # mit-2017-q15: T_n = 1/(1 + 1/(1 + ... 1/(1 + sqrt x))) -> 1/golden ratio, for every x
+    text = _CONTINUED.replace("$", " ")
+    outer, seed, unit = sequence_by_examples(text[LIMIT_HEAD.match(text).end() :], "n")
+    assert (seed, unit.replace(" ", "")) == (r"\sqrt{x}", r"\frac{1}{1+Y}")
+    assert outer.replace(" ", "") == r"\int_0^1\frac{dx}{1+Y}"
+    info = problem_info(_CONTINUED)
+    assert info.nest is not None and info.nest.outer is not None
+    value, err, why = quadrature(info)
+    assert why == "" and abs(value - (mpmath.sqrt(5) - 1) / 2) < 1e-10 and err < 1e-7
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"I_n, I_1 = \sqrt{x}, I_2 = \sqrt{1+\sqrt{x}}",  # only two terms
+        r"I_n, I_1 = \sqrt{x}, I_2 = \sqrt{1+\sqrt{x}}, I_3 = \sqrt{2+\sqrt{1+\sqrt{x}}}",  # no rule
+        r"I_n, I_1 = x, I_2 = x^2, I_3 = x^3",  # not a substitution of the previous term
+        r"J_n, I_1 = \sqrt{x}, I_2 = \sqrt{1+\sqrt{x}}, I_3 = \sqrt{1+\sqrt{1+\sqrt{x}}}",
+    ],
+)
+def test_examples_without_a_nest_pattern(text: str) -> None:
+    assert sequence_by_examples(text, "n") is None
