@@ -16,6 +16,8 @@ from collections.abc import Callable
 import mpmath
 import sympy
 
+from rlsr_bench.verifiers.nests import MAX_NEST_CHARS
+
 __all__ = ["LIMIT_HEAD", "integral_sequence", "limit_of_integrals", "sequence_by_examples"]
 
 #: ``\lim_{n \to \infty}`` (or ``\rightarrow``, ``+\infty``) in front of the problem.
@@ -93,6 +95,8 @@ def sequence_by_examples(text: str, name: str) -> tuple[str, str, str] | None:
     ...                      r"\\sqrt{1+\\sqrt{1+\\sqrt{x}}}", "n")
     ('\\\\sqrt{ Y }', 'x', '1+\\\\sqrt{ Y }')
     """
+    if len(text) > 3 * MAX_NEST_CHARS:
+        return None  # the split search is cubic in the length
     text = re.sub(r"\\quad|\\left|\\right|\\[,;!]|\$", " ", text)
     head = re.match(r"\s*([A-Za-z])_\{?\s*" + re.escape(name) + r"\s*\}?", text)
     if not head:

@@ -19,7 +19,16 @@ import sympy
 from rlsr_bench.verifiers.latex import LatexError, parse_latex
 from rlsr_bench.verifiers.opaque import Budget, compile_env
 
-__all__ = ["Nest", "chain_integral", "fixed_point", "nest_function", "nest_integrand"]
+__all__ = [
+    "MAX_NEST_CHARS",
+    "Nest",
+    "chain_integral",
+    "fixed_point",
+    "nest_function",
+    "nest_integrand",
+]
+
+MAX_NEST_CHARS = 1000  # a longer problem is not searched for a nest
 
 
 _NEST = re.compile(r"\\(?:c|l)?dots(?![a-zA-Z])|\.\.\.")
@@ -61,6 +70,8 @@ def nest_integrand(problem: str, var: str, limit: str | None = None) -> Nest | N
     >>> nest_integrand(r"\\int \\sqrt[3]{x\\sqrt[4]{x\\sqrt[5]{x\\cdots}}} dx", "x").start
     3
     """
+    if len(problem) > MAX_NEST_CHARS:
+        return None  # the unit searches are quadratic (and cubic for several \\cdots)
     text = problem.replace("$", " ")
     text = re.sub(r"\\[,;!]|\\quad|\\left|\\right", " ", text)
     marks = len(_NEST.findall(text))

@@ -121,3 +121,8 @@ def test_a_sequence_given_by_its_first_terms() -> None:
 )
 def test_examples_without_a_nest_pattern(text: str) -> None:
     assert sequence_by_examples(text, "n") is None
+
+
+def test_over_long_examples_are_declined() -> None:
+    text = "I_n, I_1 = " + "a" * 900 + ", I_2 = " + "a" * 950 + "b, I_3 = " + "a" * 1200
+    assert sequence_by_examples(text, "n") is None

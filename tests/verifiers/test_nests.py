@@ -162,3 +162,15 @@ def test_chain_integral_needs_whole_bounds() -> None:
     assert (
         chain_integral(nest._replace(lower=0, unit=sympy.Abs(y - sympy.Rational(1, 2))), x) is None
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        r"\frac{" + "x+" * 470 + r"\cdots}{1+\cdots}",  # several \cdots, no self-similar part
+        "{" * 200 + r"\cdots" + "}" * 200 + "+" + "{" * 190 + r"\cdots" + "}" * 190,
+        r"\sqrt{x+" * 300 + r"\cdots" + "}" * 300,  # over the length cap
+    ],
+)
+def test_hostile_nests_are_declined(body: str) -> None:
+    assert nest_integrand(rf"\int_0^1 {body} dx", "x") is None
