@@ -43,9 +43,10 @@ def self_check() -> dict[str, dict[str, object]]:
 
 
 @pytest.mark.slow
-# Independent (reference-free): 304 correct measured with verifier v2 (285 with v1); the floor
-# leaves room for the CPU budgets of the slowest numeric decisions on a loaded machine.
-@pytest.mark.parametrize(("mode", "min_correct"), [("with_reference", 310), ("independent", 300)])
+# Independent (reference-free): 310 correct measured with verifier v2 (285 with v1; every official
+# answer that fits its problem); the floor leaves room for the CPU budgets of the slowest numeric
+# decisions (1-1.3 s of a 2 s budget) on a slower machine.
+@pytest.mark.parametrize(("mode", "min_correct"), [("with_reference", 310), ("independent", 305)])
 def test_official_answers_verify(self_check, mode: str, min_correct: int) -> None:
     verdicts = self_check[mode]
     counts = collections.Counter(v.outcome for v in verdicts.values())
