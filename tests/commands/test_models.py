@@ -31,3 +31,17 @@ def test_models_prepare_rejects_unknown_names(capsys):
 def test_models_list_names_the_embedded_model(capsys):
     assert main(["models", "list"]) == 0
     assert "smollm2" in capsys.readouterr().out
+
+
+def test_models_path_refuses_a_missing_folder(tmp_path, capsys):
+    missing = tmp_path / "no-such-folder"
+    assert main(["models", "path", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "no such folder" in err and "Traceback" not in err
+
+
+def test_models_path_prints_a_folder_and_a_hub_name(tmp_path, capsys):
+    assert main(["models", "path", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path)
+    assert main(["models", "path", "hf:HuggingFaceTB/SmolLM2-135M-Instruct"]) == 0
+    assert capsys.readouterr().out.strip() == "HuggingFaceTB/SmolLM2-135M-Instruct"
