@@ -16,7 +16,7 @@ from collections.abc import Callable
 import mpmath
 import sympy
 
-from rlsr_bench.verifiers.numeric import MODULES, unsupported
+from rlsr_bench.verifiers.numeric import compile_mp, unsupported
 from rlsr_bench.verifiers.opaque import MAX_JUMPS, Budget, mp_function
 
 __all__ = ["has_steps", "piecewise_quad"]
@@ -92,8 +92,7 @@ def _level_crossings(
     arg: sympy.Basic, var: sympy.Symbol, a: mpmath.mpf, b: mpmath.mpf, budget: Budget, cap: int
 ) -> list[mpmath.mpf] | None:
     """Where the smooth ``arg`` crosses an integer in [a, b] (and its turning points)."""
-    h = sympy.lambdify([var], arg, modules=MODULES)
-    dh = sympy.lambdify([var], sympy.diff(arg, var), modules=MODULES)
+    h, dh = compile_mp(arg, var), compile_mp(sympy.diff(arg, var), var)
     fast = _float_function(arg, var, float((a + b) / 2))
     turns = _sign_changes(dh, a, b, budget)
     jumps = list(turns)  # h may touch a level at a turn: cut there too
@@ -135,7 +134,7 @@ def _float_function(arg: sympy.Basic, var: sympy.Symbol, probe: float) -> Callab
 
 
 def _float_crossing(h: Callable, level: int, lo: object, hi: object) -> mpmath.mpf | None:
-    """Where ``h`` crosses ``level`` in [lo, hi], to float precision (Illinois); None on failure.
+    """Where ``h`` crosses ``level`` in [lo, hi], to float precision; None on failure.
 
     A float search is about 50 times cheaper than one at mpmath's working precision; the
     caller polishes the root with one Newton step there.
@@ -143,36 +142,20 @@ def _float_crossing(h: Callable, level: int, lo: object, hi: object) -> mpmath.m
     a, b = float(lo), float(hi)
     try:
         g_a, g_b = h(a) - level, h(b) - level
-        if g_a == 0:
-            return mpmath.mpf(a)
-        if (g_a > 0) == (g_b > 0):
+        if g_a != 0 and (g_a > 0) == (g_b > 0):
             return None
-        side, last = 0, None
-        for _ in range(200):
-            mid = (a * g_b - b * g_a) / (g_b - g_a)
-            if not a < mid < b:
-                mid = (a + b) / 2
-            if mid == last or g_b == 0:
-                return mpmath.mpf(mid)
-            last = mid
-            g_mid = h(mid) - level
-            if g_mid == 0:
-                return mpmath.mpf(mid)
-            if (g_mid > 0) == (g_a > 0):
-                a, g_a = mid, g_mid
-                g_b = g_b / 2 if side == -1 else g_b
-                side = -1
-            else:
-                b, g_b = mid, g_mid
-                g_a = g_a / 2 if side == 1 else g_a
-                side = 1
+        root, converged = _illinois(lambda t: h(t) - level, a, b, g_a, g_b, 0.0, 200, _no_tick)
     except (ArithmeticError, ValueError, TypeError):
         return None
-    return None
+    return mpmath.mpf(root) if converged else None
+
+
+def _no_tick() -> None:
+    """No budget to check (a float search is cheap and bounded)."""
 
 
 def _sign_changes(g: Callable, a: mpmath.mpf, b: mpmath.mpf, budget: Budget) -> list[mpmath.mpf]:
-    """Where ``g`` changes sign in (a, b), located on the search grid and then by bisection."""
+    """Where ``g`` changes sign in (a, b), located on the search grid and then by ``_crossing``."""
     grid = _grid(a, b)
     values = [mpmath.re(g(x)) for x in grid]
     found = []
@@ -190,30 +173,47 @@ def _crossing(
     g_lo: object = None,
     g_hi: object = None,
 ) -> mpmath.mpf:
-    """The root of ``g`` in [lo, hi] (g changes sign there), to working precision.
-
-    The Illinois variant of regula falsi: a bracket is kept, so it cannot wander off, and it
-    converges superlinearly (about 8 evaluations instead of bisection's 70).
-    """
+    """The root of ``g`` in [lo, hi] (g changes sign there), to working precision."""
     g_lo = g(lo) if g_lo is None else g_lo  # known values may be passed in (saves two calls)
     g_hi = g(hi) if g_hi is None else g_hi
-    if g_lo == 0:
-        return lo
     eps = mpmath.mpf(2) ** (-mpmath.mp.prec + 4) * max(abs(lo), abs(hi), 1)
+    root, _ = _illinois(g, lo, hi, g_lo, g_hi, eps, 2 * mpmath.mp.prec, budget.check)
+    return root
+
+
+def _illinois(
+    g: Callable,
+    lo: object,
+    hi: object,
+    g_lo: object,
+    g_hi: object,
+    eps: object,
+    steps: int,
+    tick: Callable[[], None],
+) -> tuple[object, bool]:
+    """A root of ``g`` bracketed by [lo, hi] (floats or mpmath numbers): (root, converged).
+
+    The Illinois variant of regula falsi: a bracket is kept, so it cannot wander off, and it
+    converges superlinearly (about 8 evaluations instead of bisection's 70). It stops when two
+    estimates are within ``eps``; after ``steps`` without that, it returns the end where |g| is
+    smaller, unconverged. ``tick`` is called once a step (a budget check).
+    """
+    if g_lo == 0:
+        return lo, True
     side, last = 0, None
-    for _ in range(2 * mpmath.mp.prec):
-        budget.check()
+    for _ in range(steps):
+        tick()
         if g_hi == 0:
-            return hi
+            return hi, True
         mid = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
         if not lo < mid < hi:
             mid = (lo + hi) / 2
         if last is not None and abs(mid - last) <= eps:
-            return mid
+            return mid, True
         last = mid
         g_mid = g(mid)
         if g_mid == 0:
-            return mid
+            return mid, True
         if (g_mid > 0) == (g_lo > 0):
             lo, g_lo = mid, g_mid
             if side == -1:
@@ -224,7 +224,7 @@ def _crossing(
             if side == 1:
                 g_lo /= 2
             side = 1
-    return lo if abs(g_lo) < abs(g_hi) else hi
+    return (lo if abs(g_lo) < abs(g_hi) else hi), False
 
 
 def _constant_pieces(f: Callable, cuts: list, budget: Budget) -> tuple[object, object]:
