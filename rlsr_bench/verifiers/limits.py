@@ -17,6 +17,7 @@ import mpmath
 import sympy
 
 from rlsr_bench.verifiers.nests import MAX_NEST_CHARS
+from rlsr_bench.verifiers.numeric import compile_mp
 
 __all__ = ["LIMIT_HEAD", "integral_sequence", "limit_of_integrals", "sequence_by_examples"]
 
@@ -67,13 +68,12 @@ def integral_sequence(
     param: sympy.Symbol,
     a: object,
     b: object,
-    compile_fn: Callable[[sympy.Basic, sympy.Symbol], Callable],
 ) -> Callable[[int], object]:
     """n ↦ ∫_a^b integrand(var, n) d var by ``mpmath.quad``, split at -1, 0 and 1 when inside."""
     points = sorted({a, b, *(p for p in (-1, 0, 1) if a < p < b)})
 
     def integral(n: int) -> object:
-        f = compile_fn(integrand.xreplace({param: sympy.Integer(n)}), var)
+        f = compile_mp(integrand.xreplace({param: sympy.Integer(n)}), var)
         return mpmath.quad(lambda t: mpmath.re(f(t)), points)
 
     return integral

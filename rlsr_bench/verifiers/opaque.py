@@ -17,7 +17,7 @@ from collections.abc import Callable
 import mpmath
 import sympy
 
-from rlsr_bench.verifiers.numeric import MODULES, unsupported
+from rlsr_bench.verifiers.numeric import MODULES, compile_mp, unsupported
 from rlsr_bench.verifiers.realpow import RealPow, mp_realpow
 
 __all__ = [
@@ -256,11 +256,11 @@ def termwise_integral(
         return None
     if closed.has(sympy.Integral, sympy.Piecewise) or closed.free_symbols - {k}:
         return None
-    at = sympy.lambdify([k], closed, modules=MODULES)
+    at = compile_mp(closed, k)
     bounds = [mpmath.mpf(sympy.N(v, mpmath.mp.dps + 5)) for v in (a, b)]
     for kk in sorted({int(lo), int((lo + hi) // 2), int(hi)}):
         budget.check()
-        f = sympy.lambdify([x], term.xreplace({k: kk}), modules=MODULES)
+        f = compile_mp(term.xreplace({k: kk}), x)
         quad, err = mpmath.quad(lambda t, f=f: mpmath.re(f(t)), bounds, error=True)
         exact = mpmath.re(at(mpmath.mpf(kk)))
         if abs(quad - exact) > mpmath.mpf("1e-9") * max(1, abs(exact)) + 10 * err:

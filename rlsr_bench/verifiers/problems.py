@@ -414,7 +414,7 @@ def _limit_quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | No
     try:
         with mpmath.workdps(20):
             a, b = (_limit_value(e) for e in (info.lower, info.upper))
-            sequence = integral_sequence(info.integrand, info.var, info.param, a, b, compile_mp)
+            sequence = integral_sequence(info.integrand, info.var, info.param, a, b)
             found = limit_of_integrals(sequence, deadline)
     except (ArithmeticError, ValueError, TypeError) as exc:
         return None, None, f"the integrals failed ({type(exc).__name__})"

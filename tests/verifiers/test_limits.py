@@ -14,7 +14,6 @@ from rlsr_bench.verifiers.limits import (
     limit_of_integrals,
     sequence_by_examples,
 )
-from rlsr_bench.verifiers.numeric import compile_mp
 from rlsr_bench.verifiers.problems import problem_info, quadrature
 
 
@@ -53,9 +52,7 @@ def test_a_sequence_that_does_not_settle_gives_no_value(sequence) -> None:
 
 def test_integral_sequence_splits_at_the_steep_places() -> None:
     x, n = sympy.Symbol("x", real=True), sympy.Symbol("n")
-    sequence = integral_sequence(
-        sympy.exp(-(x ** (2 * n))), x, n, -mpmath.inf, mpmath.inf, compile_mp
-    )
+    sequence = integral_sequence(sympy.exp(-(x ** (2 * n))), x, n, -mpmath.inf, mpmath.inf)
     with mpmath.workdps(20):
         for k in (4, 64):
             exact = 2 * mpmath.gamma(1 + mpmath.mpf(1) / (2 * k))
