@@ -329,11 +329,9 @@ def _counted(nest: Nest, var: sympy.Symbol, budget: Budget) -> Callable:
             if rate is not None and abs(rate) < 1 and last_rate is not None:
                 ahead = move * rate / (1 - rate)  # (rate < 0: the iterates alternate)
                 steady = abs(rate - last_rate) <= 1e-3 * abs(rate)
-                if abs(move) + abs(ahead) <= eps * max(1, abs(nxt)):
-                    return nxt + ahead
-                if (
-                    steady and ahead * ahead <= eps * max(1, abs(nxt)) / 1000
-                ):  # Aitken: error ~ move^2
+                tol = eps * max(1, abs(nxt))
+                # settled, or Aitken's extrapolation (error ~ move^2) is good enough
+                if abs(move) + abs(ahead) <= tol or (steady and ahead * ahead <= tol / 1000):
                     return nxt + ahead
             y, last, last_rate = nxt, move, rate
         raise ValueError("the nest does not settle")
