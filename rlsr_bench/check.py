@@ -31,7 +31,7 @@ from rlsr_bench.errors import ConfigError, DataError, located
 from rlsr_bench.io import atomic_write_text, check_output_path, write_json
 from rlsr_bench.metrics import LOWER_IS_BETTER, Direction
 from rlsr_bench.metrics import direction as direction_of
-from rlsr_bench.runfiles import load_metrics_report, read_json_model
+from rlsr_bench.rundir import load_metrics_report, read_json_model
 from rlsr_bench.schema import MetricsReport
 
 __all__ = [
@@ -216,12 +216,17 @@ def load_baseline(path: Path) -> Baseline:
     return read_json_model(Path(path), Baseline, error=ConfigError)
 
 
-def _clean(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
+def _clean(value: float | None, nan_as_none: bool = True) -> float | None:
+    if value is None or (nan_as_none and math.isnan(value)):
+        return None
+    return float(value)
 
 
-def flatten_metrics(report: MetricsReport) -> dict[str, float | None]:
+def flatten_metrics(report: MetricsReport, *, nan_as_none: bool = True) -> dict[str, float | None]:
     """Flatten a MetricsReport into ``{key: value}`` (see the module docstring for the keys).
+
+    NaN is None (undefined) unless ``nan_as_none`` is false: then it is kept, so that
+    ``baseline_from_report`` can refuse it.
 
     >>> from rlsr_bench.schema import MetricsReport
     >>> flatten_metrics(MetricsReport(task="countdown", seed=0, n_items=3,
@@ -229,15 +234,15 @@ def flatten_metrics(report: MetricsReport) -> dict[str, float | None]:
     {'n_items': 3.0, 'verifier/correct': 2.0, 'verifier/undecided': 0.0}
     """
     if getattr(report, "kind", None) == "loop":  # rlsr_bench.loop.gate.LoopMetrics
-        return report.flatten()  # type: ignore[attr-defined]
+        return report.flatten(nan_as_none=nan_as_none)  # type: ignore[attr-defined]
     flat: dict[str, float | None] = {"n_items": float(report.n_items)}
     for outcome in ("correct", "undecided"):
         flat[f"verifier/{outcome}"] = float(report.verifier_counts.get(outcome, 0))
     for prefix, entries in (("judge", report.judges), ("reference", report.reference_labels)):
         for judge in entries:
             for name, estimate in judge.metrics.items():
-                flat[f"{prefix}/{judge.judge}/{name}"] = _clean(estimate.value)
-            flat[f"{prefix}/{judge.judge}/unparsed_rate"] = _clean(judge.unparsed_rate)
+                flat[f"{prefix}/{judge.judge}/{name}"] = _clean(estimate.value, nan_as_none)
+            flat[f"{prefix}/{judge.judge}/unparsed_rate"] = _clean(judge.unparsed_rate, nan_as_none)
     return flat
 
 
@@ -346,8 +351,12 @@ def baseline_from_report(
     versions: Mapping[str, str] | None = None,
     max_drop: Mapping[str, float] | None = None,
     previous: Baseline | None = None,
+    where: str = "",
 ) -> Baseline:
     """Build a baseline from a run's metrics, keeping a previous baseline's allowances.
+
+    A NaN or infinite metric is a DataError located at ``where`` (default: ``source``): it
+    would be stored as ``null`` (undefined), and such a metric is never gated again.
 
     >>> from rlsr_bench.schema import MetricsReport
     >>> report = MetricsReport(task="countdown", seed=0, n_items=1,
@@ -355,14 +364,11 @@ def baseline_from_report(
     >>> baseline_from_report(report, max_drop={"kappa": 0.05}).max_drop["kappa"]
     0.05
     """
-    metrics = flatten_metrics(report)
+    metrics = flatten_metrics(report, nan_as_none=False)
     for key, value in metrics.items():
         if value is not None and not math.isfinite(value):
-            raise DataError(
-                located(
-                    source or "metrics.json", None, key, f"expected a finite number, got {value}"
-                )
-            )
+            message = f"expected a finite number or null, got {value}; not a baseline value"
+            raise DataError(located(where or source or "metrics.json", None, key, message))
     merged = dict(DEFAULT_MAX_DROP if previous is None else previous.max_drop)
     merged.update(max_drop or {})
     _validate_names(merged, set(metrics), "--max-drop")

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import importlib
 import logging
+import re
 import sys
 import traceback
 from typing import NoReturn
@@ -36,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 #: Exit codes, the same for every command (README "Exit codes").
 EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+# C0 and C1 controls (ESC starts an ANSI escape sequence), DEL, bidirectional overrides.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,8 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         sub_action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         module.add_arguments(sub_action.choices[known.command])
     args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    if getattr(args, "quiet", False) and not args.verbose:
+        level = logging.ERROR  # -q: no warnings either, only the error line of an exit 2
     logging.basicConfig(
-        level=logging.WARNING - 10 * min(args.verbose, 2),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for stream in (sys.stdout, sys.stderr):  # text from data may hold lone surrogates
@@ -106,6 +114,7 @@ def _error_line(where: str, message: str, verbose: int) -> None:
     if verbose:
         traceback.print_exc()
     text = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    text = _CONTROLS.sub("\ufffd", text)  # no terminal escape sequence from data or a server
     print(f"{where}: error: {text}", file=sys.stderr)
 
 

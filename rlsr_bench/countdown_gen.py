@@ -1,14 +1,19 @@
-"""Seeded generator of solvable Countdown puzzles and the fixed evaluation / training splits.
+"""The one Countdown puzzle generator: ranges, rules, the puzzle key and the seeded draws.
 
 A puzzle is 3 or 4 numbers in 1–99 and a target in 10–100 that can be reached by combining
 *every* number exactly once with ``+ - * /``. Puzzles are solvable by construction: numbers are
-drawn uniformly, then random expression trees over all of them are tried until one evaluates to
-a target in range with every intermediate result a positive integer (classic Countdown rules;
-the verifier itself is more lenient and accepts rational intermediates). The tree is kept as
-the record's ``solution``. This mirrors the public Countdown-Tasks-3to4 set (TinyZero):
-roughly half 3-number and half 4-number puzzles, number values uniform over 1–99.
+drawn uniformly, then random expression trees over all of them are tried (``TREES_PER_DRAW``
+per draw) until one evaluates to a target in range with every intermediate result a positive
+integer (classic Countdown rules, ``combine``; the verifier itself is more lenient and accepts
+rational intermediates). This mirrors the public Countdown-Tasks-3to4 set (TinyZero): roughly
+half 3-number and half 4-number puzzles, number values uniform over 1–99.
 
-Only ``random.Random(seed)`` is used, so a seed fixes the output on every platform and Python
+Two tree samplers share that draw, each pinned by files it has written: the splits
+(``generate_puzzles``: a uniform operator, a tree with an invalid step is discarded; its tree is
+the record's ``solution``) and ``draw_puzzle`` (``rlsr-bench generate``: a valid operator is
+picked, products capped; the exact solver in ``generate.countdown`` then proves the puzzle).
+
+Only ``random.Random`` is used, so a seed fixes the output on every platform and Python
 version; ``tasks/countdown/data/eval.jsonl`` is ``eval_split_text()`` byte for byte.
 
 >>> generate_puzzles(2, seed=0)[0].keys()
@@ -19,16 +24,24 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
     "EVAL_SEED",
     "EVAL_SIZE",
     "MAX_NUMBER",
+    "MAX_NUMBERS",
+    "MAX_PROPOSED_NUMBER",
     "MAX_TARGET",
+    "MAX_VALUE",
     "MIN_NUMBER",
     "MIN_TARGET",
+    "OPS",
+    "SIZES",
+    "TREES_PER_DRAW",
+    "combine",
+    "draw_puzzle",
     "eval_split",
     "eval_split_text",
     "generate_puzzles",
@@ -38,33 +51,42 @@ __all__ = [
 
 EVAL_SEED = 2505_08827  # the RLSR paper's arXiv id; fixes tasks/countdown/data/eval.jsonl
 EVAL_SIZE = 1000
-MIN_NUMBER, MAX_NUMBER = 1, 99
-MIN_TARGET, MAX_TARGET = 10, 100
-_SIZES = (3, 4)
-_TREES_PER_DRAW = 32  # expression trees tried per number draw before drawing new numbers
-_OPS = ("+", "-", "*", "/")
+MIN_NUMBER, MAX_NUMBER = 1, 99  # drawn numbers
+MIN_TARGET, MAX_TARGET = 10, 100  # drawn targets
+SIZES = (3, 4)  # numbers per drawn puzzle
+TREES_PER_DRAW = 32  # expression trees tried per number draw before drawing new numbers
+OPS = ("+", "-", "*", "/")
+# Caps on puzzles from outside (model proposals, seeds files): numbers per puzzle, their values
+# and the target. The exact solver handles up to MAX_NUMBERS numbers.
+MAX_NUMBERS = 6
+MAX_PROPOSED_NUMBER = 999
+MAX_VALUE = 10_000
 
-PuzzleKey = tuple[tuple[int, ...], int]
+_Tree = Callable[[Sequence[int], random.Random], "tuple[int, str | None] | None"]
 
 
-def puzzle_key(numbers: Iterable[int], target: int) -> PuzzleKey:
-    """Return the identity of a puzzle: its sorted numbers and its target.
+def puzzle_key(numbers: Iterable[int], target: int) -> str:
+    """Return the identity of a puzzle: its sorted numbers and its target (dedup, decontamination).
 
     >>> puzzle_key([8, 3, 8], 24)
-    ((3, 8, 8), 24)
+    '3,8,8->24'
     """
-    return tuple(sorted(int(n) for n in numbers)), int(target)
+    return ",".join(str(n) for n in sorted(int(n) for n in numbers)) + f"->{int(target)}"
 
 
-def _combine(a: int, b: int, op: str) -> int | None:
-    """Apply ``op`` under Countdown rules; None when the result is not a positive integer."""
+def combine(a: int, b: int, op: str) -> int | None:
+    """Apply ``op`` under Countdown rules; None when the result is not a positive integer.
+
+    >>> combine(8, 3, "-"), combine(3, 8, "-"), combine(8, 4, "/"), combine(8, 3, "/")
+    (5, None, 2, None)
+    """
     if op == "+":
         return a + b
     if op == "*":
         return a * b
     if op == "-":
         return a - b if a > b else None
-    return a // b if a % b == 0 else None  # "/": b >= 1 always holds here
+    return a // b if b >= 1 and a % b == 0 else None
 
 
 def _random_solution(numbers: Sequence[int], rng: random.Random) -> tuple[int, str] | None:
@@ -72,9 +94,9 @@ def _random_solution(numbers: Sequence[int], rng: random.Random) -> tuple[int, s
     nodes: list[tuple[int, str, bool]] = [(n, str(n), True) for n in numbers]
     while len(nodes) > 1:
         i, j = rng.sample(range(len(nodes)), 2)
-        op = rng.choice(_OPS)
+        op = rng.choice(OPS)
         (a, a_text, a_leaf), (b, b_text, b_leaf) = nodes[i], nodes[j]
-        value = _combine(a, b, op)
+        value = combine(a, b, op)
         if value is None:
             return None
         left = a_text if a_leaf else f"({a_text})"
@@ -85,32 +107,64 @@ def _random_solution(numbers: Sequence[int], rng: random.Random) -> tuple[int, s
     return value, text
 
 
+_REACH_OPS = ("+", "*", "-", "/")  # the order of the valid results picked from
+
+
+def _random_value(numbers: Sequence[int], rng: random.Random) -> tuple[int, None]:
+    """Combine random pairs with a random *valid* operator (products <= 4 * MAX_TARGET)."""
+    values, rnd = list(numbers), rng.random
+    while len(values) > 1:
+        n = len(values)
+        i, j = int(rnd() * n), int(rnd() * (n - 1))
+        j += j >= i
+        a, b = values[i], values[j]
+        hi, lo = (a, b) if a >= b else (b, a)
+        results = [
+            value
+            for op in _REACH_OPS
+            if (value := combine(hi, lo, op)) is not None and (op != "*" or value <= 4 * MAX_TARGET)
+        ]
+        values = [v for k, v in enumerate(values) if k != i and k != j]
+        values.append(results[int(rnd() * len(results))])
+    return values[0], None
+
+
+def _draw(
+    rng: random.Random, sizes: Sequence[int], tree: _Tree
+) -> tuple[list[int], int, str | None]:
+    """Draw a size, then numbers until one of ``TREES_PER_DRAW`` trees hits a target in range."""
+    size = rng.choice(sizes)  # chosen once per puzzle, so sizes keep their shares
+    while True:
+        numbers = [rng.randint(MIN_NUMBER, MAX_NUMBER) for _ in range(size)]
+        for _ in range(TREES_PER_DRAW):
+            found = tree(numbers, rng)
+            if found is not None and MIN_TARGET <= found[0] <= MAX_TARGET:
+                return numbers, found[0], found[1]
+        # no tree reached a target in range: draw new numbers (deterministically, same rng)
+
+
+def draw_puzzle(rng: random.Random, sizes: Sequence[int] = SIZES) -> tuple[list[int], int]:
+    """Draw the numbers and a reachable target of one puzzle (``rlsr-bench generate``).
+
+    >>> draw_puzzle(random.Random(0))
+    ([98, 54, 6, 34], 16)
+    """
+    numbers, target, _ = _draw(rng, sizes, _random_value)
+    return numbers, target
+
+
 def _puzzle_stream(rng: random.Random) -> Iterable[tuple[list[int], int, str]]:
     """Yield ``(numbers, target, solution)`` forever (duplicates possible)."""
     while True:
-        size = rng.choice(_SIZES)  # chosen once per puzzle, so sizes stay 50/50
-        while True:
-            numbers = [rng.randint(MIN_NUMBER, MAX_NUMBER) for _ in range(size)]
-            found = _first_solution(numbers, rng)
-            if found is not None:
-                yield numbers, found[0], found[1]
-                break
-
-
-def _first_solution(numbers: Sequence[int], rng: random.Random) -> tuple[int, str] | None:
-    """Try random trees over ``numbers``; return the first whose value is a target in range."""
-    for _ in range(_TREES_PER_DRAW):
-        found = _random_solution(numbers, rng)
-        if found is not None and MIN_TARGET <= found[0] <= MAX_TARGET:
-            return found
-    return None
+        numbers, target, solution = _draw(rng, SIZES, _random_solution)
+        yield numbers, target, str(solution)
 
 
 def generate_puzzles(
     n: int,
     *,
     seed: int,
-    exclude: Iterable[PuzzleKey | Mapping[str, Any]] | None = None,
+    exclude: Iterable[str | Mapping[str, Any]] | None = None,
     id_prefix: str = "countdown-",
 ) -> list[dict[str, Any]]:
     """Generate ``n`` distinct solvable puzzles, reproducibly from ``seed``.

@@ -19,12 +19,19 @@ from typing import TYPE_CHECKING, Any
 
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.models import parse_model_spec, resolve_local_path
-from rlsr_bench.verdict import Outcome
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S, Outcome, Verdict
 
 if TYPE_CHECKING:
     from rlsr_bench.registry import Task
 
-__all__ = ["EvalResult", "evaluate", "lm_eval_model_args", "lm_eval_task_names", "score_response"]
+__all__ = [
+    "EvalResult",
+    "evaluate",
+    "lm_eval_model_args",
+    "lm_eval_task_names",
+    "score_response",
+    "verify_and_score",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +44,7 @@ def lm_eval_task_names() -> list[str]:
 
 
 def score_response(
-    task: str | Task, doc: Mapping[str, Any], response: str, *, timeout: float = 5.0
+    task: str | Task, doc: Mapping[str, Any], response: str, *, timeout: float = SAFETY_TIMEOUT_S
 ) -> dict[str, float]:
     """Verify one response and return its lm-eval metrics (acc, answer_rate, undecided_rate).
 
@@ -47,11 +54,18 @@ def score_response(
     ...                "3*5+7 = 22 so <answer>3*5+7</answer>")["acc"]
     1.0
     """
+    return verify_and_score(task, doc, response, timeout=timeout)[1]
+
+
+def verify_and_score(
+    task: str | Task, doc: Mapping[str, Any], response: str, *, timeout: float = SAFETY_TIMEOUT_S
+) -> tuple[Verdict, dict[str, float]]:
+    """``score_response`` with the verdict behind the scores (its reason: a safety timeout?)."""
     from rlsr_bench.registry import get_task
 
     spec = get_task(task)
     verdict = spec.verify(doc, response, timeout=timeout)
-    return {
+    return verdict, {
         "acc": float(verdict.outcome == Outcome.CORRECT),
         "answer_rate": float(spec.extract_answer(response) is not None),
         "undecided_rate": float(verdict.outcome == Outcome.UNDECIDED),

@@ -243,7 +243,9 @@ def _open_input(path: Path) -> Any:
 def _parse_line(raw: bytes) -> tuple[Any, str | None]:
     """Return ``(value, None)`` or ``(None, problem)`` for one raw line."""
     try:
-        text = raw.decode("utf-8")
+        # without its line end: an error at the end of the line is in its last column + 1,
+        # not in "column 1" of the next line
+        text = raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         bad = raw[exc.start : exc.start + 1]
         return None, f"not valid UTF-8 (byte {exc.start + 1} of the line is {bad!r})"

@@ -34,6 +34,7 @@ from rlsr_bench.errors import ConfigError
 from rlsr_bench.paths import asset_dir
 
 __all__ = [
+    "MAX_JUDGED_PROBLEM_CHARS",
     "MAX_JUDGED_RESPONSE_CHARS",
     "OPEN_SCORE_TAG",
     "JudgePrompt",
@@ -50,6 +51,9 @@ JudgeOutcome = Literal["yes", "no", "unparsed"]
 #: quarter and last three quarters of this budget are kept around a ``[... N characters cut
 #: ...]`` marker (the final answer is usually at the end). Pipelines count cut answers.
 MAX_JUDGED_RESPONSE_CHARS = 16_000
+#: Longest problem (and reference answer) shown to a judge, cut the same way: a problems file
+#: is input too, and a megabyte problem must not become megabyte requests.
+MAX_JUDGED_PROBLEM_CHARS = 16_000
 
 
 def cut_response(response: str, limit: int = MAX_JUDGED_RESPONSE_CHARS) -> tuple[str, bool]:
@@ -121,15 +125,20 @@ class JudgePrompt:
         reference: str | None = None,
         *,
         max_response_chars: int = MAX_JUDGED_RESPONSE_CHARS,
+        max_problem_chars: int = MAX_JUDGED_PROBLEM_CHARS,
     ) -> list[dict[str, str]]:
         """Render the chat messages asking the judge about one response.
 
-        The response is shown cut to ``max_response_chars`` (see ``cut_response``).
+        The response is shown cut to ``max_response_chars``, the problem and the reference to
+        ``max_problem_chars`` (see ``cut_response``).
         """
         if self.requires_reference and reference is None:
             raise ConfigError(f"judge prompt {self.id} needs a reference answer; none was given")
-        shown, _ = cut_response(response, max_response_chars)
-        values = {"problem": problem, "response": shown, "reference": reference or ""}
+        values = {
+            "problem": cut_response(problem, max_problem_chars)[0],
+            "response": cut_response(response, max_response_chars)[0],
+            "reference": cut_response(reference or "", max_problem_chars)[0],
+        }
         return [
             {"role": "system", "content": _ENV.from_string(self.system).render(values)},
             {"role": "user", "content": _ENV.from_string(self.user).render(values)},

@@ -42,6 +42,7 @@ __all__ = [
     "DIRECTIONS",
     "HIGHER_IS_BETTER",
     "LOWER_IS_BETTER",
+    "MAX_BOOTSTRAP",
     "PROBABILITY_METRICS",
     "bootstrap_intervals",
     "classification_metrics",
@@ -67,6 +68,12 @@ CLASSIFICATION_METRICS = (
 )
 PROBABILITY_METRICS = ("auroc", "brier", "ece")
 
+#: Most bootstrap resamples a run may ask for (``--bootstrap``, a loop's ``judge.bootstrap``):
+#: far past where a 95 % interval stops moving; time grows with it (memory does not).
+MAX_BOOTSTRAP = 100_000
+#: Multinomial draws held at once by ``bootstrap_intervals`` (resamples x types, ~32 MB).
+_DRAWS_AT_ONCE = 4_000_000
+
 Direction = Literal["higher", "lower", "equal"]
 
 #: Which way each metric name is better — the one table read by the regression gate, the
@@ -86,7 +93,7 @@ DIRECTIONS: dict[str, Direction] = {
     "judge_precision": "higher",
     "judge_recall": "higher",
     "judge_kappa": "higher",
-    "judge_fpr": "lower",
+    "judge_false_positive_rate": "lower",
     "judge_unparsed_rate": "lower",
 }
 LOWER_IS_BETTER = frozenset(name for name, way in DIRECTIONS.items() if way == "lower")
@@ -314,12 +321,20 @@ def bootstrap_intervals(
     kind = (t.astype(np.int64) * 2 + p.astype(np.int64)) * v + code
     freq = np.bincount(kind, minlength=4 * v) / n
     rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n, freq, size=n_resamples).reshape(n_resamples, 2, 2, v)
-    tp, fn = counts[:, 1, 1].sum(axis=1), counts[:, 1, 0].sum(axis=1)
-    fp, tn = counts[:, 0, 1].sum(axis=1), counts[:, 0, 0].sum(axis=1)
-    samples = metrics_from_counts(tp, fp, fn, tn)
-    if y_prob is not None:
-        samples.update(_probability_samples(counts[..., :-1], values, n_bins))
+    # In chunks, so memory does not grow with n_resamples; consecutive draws from one
+    # generator are the same numbers as one draw of them all.
+    chunk = max(1, _DRAWS_AT_ONCE // (4 * v))
+    parts: list[dict[str, np.ndarray]] = []
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        counts = rng.multinomial(n, freq, size=size).reshape(size, 2, 2, v)
+        tp, fn = counts[:, 1, 1].sum(axis=1), counts[:, 1, 0].sum(axis=1)
+        fp, tn = counts[:, 0, 1].sum(axis=1), counts[:, 0, 0].sum(axis=1)
+        part = metrics_from_counts(tp, fp, fn, tn)
+        if y_prob is not None:
+            part.update(_probability_samples(counts[..., :-1], values, n_bins))
+        parts.append(part)
+    samples = {name: np.concatenate([part[name] for part in parts]) for name in names}
     return {name: _percentile_interval(samples[name], level) for name in names}
 
 

@@ -66,6 +66,15 @@ def _leaves(tree: ast.AST) -> list[ast.Constant]:
     return [node for node in ast.walk(tree) if isinstance(node, ast.Constant)]
 
 
+def _rng(seed: int, item_id: object) -> random.Random:
+    """Return the generator of one item's probes, seeded by ``seed`` and its id.
+
+    The id may hold a lone surrogate (``"\\ud800"`` is valid JSON): it is encoded with
+    ``surrogatepass``, which seeds exactly as ``random.Random(str)`` does for any other id.
+    """
+    return random.Random(f"{seed}:{item_id}".encode("utf-8", "surrogatepass"))
+
+
 def _drop_one_number(tree: ast.expr, rng: random.Random) -> ast.expr | None:
     """Replace one ``BinOp`` that has a number leaf by its other operand."""
     candidates = [
@@ -104,7 +113,7 @@ def countdown_probes(
         solution = str(puzzle.get("solution") or "").strip()
         if not solution:
             continue
-        rng = random.Random(f"{seed}:{puzzle['id']}")
+        rng = _rng(seed, puzzle["id"])
         target = puzzle["target"]
         try:
             tree = ast.parse(solution, mode="eval").body
@@ -187,7 +196,7 @@ def integral_probes(
         answer = _first_alternative(str(problem["answer"]))
         if not answer:
             continue
-        rng = random.Random(f"{seed}:{problem['id']}")
+        rng = _rng(seed, problem["id"])
         variants: dict[str, str] = {
             "reference": answer,
             "sign_flip": f"-\\left({answer}\\right)",

@@ -91,10 +91,10 @@ def foreign_bars(*, quiet: bool = False) -> Iterator[None]:
 
 
 def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
-    """Add ``-q/--quiet`` (no progress bar) to a command's parser."""
+    """Add ``-q/--quiet`` (no progress bar, no warnings) to a command's parser."""
     parser.add_argument(
         "-q",
         "--quiet",
         action="store_true",
-        help="no progress bar on stderr (it is shown only on a terminal anyway)",
+        help="no progress bar (shown only on a terminal anyway) and no warnings on stderr",
     )

@@ -1,49 +1,47 @@
-"""Training recipes: YAML files in ``trainers/`` loaded into pydantic models.
+"""Recipe files: the one YAML reader (with line numbers) and the one override function.
 
-A recipe names the task, the policy model, the reward (``self``, ``verifier`` or an external
-``judge``), the data, the reward-hacking alarm, and a ``grpo:`` mapping passed verbatim to
-TRL's ``GRPOConfig``. Command-line flags override fields with dotted keys
-(``--set grpo.learning_rate=1e-5``).
+Train recipes (``rlsr_bench.training.recipe``) and loop recipes (``rlsr_bench.loop.recipe``) are
+YAML files in ``trainers/`` loaded into pydantic models. Both are read by ``read_yaml_model``:
+the file is capped in size before it is parsed, a key given twice in one mapping is an error
+(YAML would silently keep the last), and every validation error names the file, the line and
+the field. Command-line flags override fields with dotted keys (``--set grpo.learning_rate=1e-5``)
+through ``apply_overrides``, for either kind of recipe.
 """
 
 from __future__ import annotations
 
 import re
+import types
+import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 
 from rlsr_bench.errors import ConfigError, located
 from rlsr_bench.paths import asset_dir
 
 __all__ = [
-    "AlarmOptions",
-    "DataOptions",
-    "Recipe",
-    "RewardOptions",
+    "MAX_RECIPE_BYTES",
+    "RecipeModel",
     "TaskName",
+    "YamlDocument",
     "apply_overrides",
+    "config_error",
     "find_recipe",
-    "grpo_config",
-    "grpo_field_problem",
-    "load_recipe",
+    "is_number_hint",
+    "number_from_yaml",
     "parse_set_options",
+    "read_yaml",
     "read_yaml_model",
-    "recipe_key_line",
 ]
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_RECIPE_BYTES = 1 << 20  # 1 MiB: the shipped recipes are a few KB; checked before parsing
 
 
 def _registered_task(task: str) -> str:
@@ -59,199 +57,52 @@ def _registered_task(task: str) -> str:
 # A recipe's task: any registered name or alias, stored as the canonical name.
 TaskName = Annotated[str, AfterValidator(_registered_task)]
 
-# GRPOConfig fields the trainer sets itself; a recipe sets them through top-level fields.
-_MANAGED_GRPO_FIELDS = {
-    "output_dir": "the run directory is chosen by --output",
-    "seed": "use the top-level 'seed' field",
-    "logging_steps": "the trainer logs every step (metrics.jsonl has one line per step)",
-    "reward_weights": "there is one reward function; choose it with 'reward.kind'",
-}
 
+def is_number_hint(hint: Any) -> bool:
+    """Whether a type hint wants a number (so a YAML ``true`` there is an error, not 1).
 
-# Ranges of GRPOConfig numbers (the types come from GRPOConfig's own annotations). TRL and
-# transformers accept some bad values silently (max_steps <= 0 trains by epochs instead).
-_POSITIVE = frozenset(
-    {
-        "learning_rate", "max_steps", "num_train_epochs", "per_device_train_batch_size",
-        "per_device_eval_batch_size", "gradient_accumulation_steps", "num_generations",
-        "num_generations_eval", "max_completion_length", "max_prompt_length",
-        "generation_batch_size", "steps_per_generation", "num_iterations", "temperature",
-        "save_steps", "eval_steps", "save_total_limit", "vllm_tensor_parallel_size",
-        "repetition_penalty", "vllm_max_model_length", "torch_empty_cache_steps",
-    }
-)  # fmt: skip
-_UNIT_INTERVAL = frozenset({"top_p", "min_p", "warmup_ratio", "vllm_gpu_memory_utilization"})
-_COUNT_SUFFIXES = ("_steps", "_size", "_length", "_epochs", "_limit", "_workers")
-
-
-def _grpo_types() -> dict[str, Any]:
-    import typing
-
-    from trl import GRPOConfig
-
-    return typing.get_type_hints(GRPOConfig)
-
-
-def grpo_field_problem(key: str, value: Any) -> str | None:
-    """Say what is wrong with one ``grpo:`` entry (name, type, range), or None when it is fine.
-
-    >>> grpo_field_problem("learning_rate", "fast")
-    "expected a number (float), got 'fast'"
-    >>> grpo_field_problem("max_steps", -6)
-    'expected a number > 0, got -6'
-    >>> grpo_field_problem("max_steps", 10) is None
-    True
+    >>> is_number_hint(int | None), is_number_hint(bool), is_number_hint(typing.Literal[1])
+    (True, False, True)
     """
-    if key in _MANAGED_GRPO_FIELDS:
-        return f"managed by rlsr-bench: {_MANAGED_GRPO_FIELDS[key]}"
-    types = _grpo_types()
-    if key not in types:
-        return f"not a GRPOConfig field (TRL {_trl_version()})"
-    from pydantic import TypeAdapter
-
-    try:
-        TypeAdapter(types[key]).validate_python(value)
-    except ValidationError:
-        return f"expected {_type_name(types[key])}, got {value!r}"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if key in _UNIT_INTERVAL and not 0 <= value <= 1:
-        return f"expected a number in [0, 1], got {value!r}"
-    if key in _POSITIVE and not value > 0:
-        return f"expected a number > 0, got {value!r}"
-    if (key.startswith("num_") or key.endswith(_COUNT_SUFFIXES)) and value < 0:
-        return f"expected a number >= 0, got {value!r}"
-    if value != value or value in (float("inf"), float("-inf")):
-        return f"expected a finite number, got {value!r}"
-    return None
+    if hint in (int, float):
+        return True
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        return is_number_hint(args[0])
+    if origin in (typing.Union, types.UnionType):
+        wanted = [arg for arg in args if arg is not type(None)]
+        return bool(wanted) and all(is_number_hint(arg) for arg in wanted)
+    if origin is typing.Literal:
+        return all(isinstance(a, int | float) and not isinstance(a, bool) for a in args)
+    return False
 
 
-def _type_name(hint: Any) -> str:
-    names = {bool: "true or false", int: "an integer", float: "a number (float)", str: "a string"}
-    if hint in names:
-        return names[hint]
-    text = str(hint).replace("typing.", "").replace("NoneType", "null")
-    return f"a value of type {text}"
+class RecipeModel(BaseModel):
+    """A section of a recipe: unknown fields are errors, and ``true`` is not the number 1."""
 
-
-class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-
-class RewardOptions(_Model):
-    """What the policy is rewarded with."""
-
-    kind: Literal["self", "verifier", "judge"] = Field(
-        "self",
-        description="self: the policy judges its own completions (RLSR); verifier: the exact "
-        "verifier (RLVR baseline); judge: a fixed external judge model (judge_model)",
-    )
-    judge_model: str | None = Field(None, description="model spec of the external judge")
-    judge_prompt: str = Field("self_judge", description="prompt name in judges/<task>.yaml")
-    judge_max_new_tokens: int = Field(256, gt=0, description="greedy judge reply length")
-    judge_batch_size: int = Field(16, gt=0, description="completions judged per generate call")
-    format_bonus: float = Field(
-        0.0, ge=0.0, le=1.0, description="added when a completion gives an <answer>"
-    )
-    verifier_timeout: float = Field(5.0, gt=0.0, description="seconds per verification")
-    request_timeout: float | None = Field(
-        None, gt=0.0, description="openai: judges: total seconds per request (None: default)"
-    )
-    concurrency: int | None = Field(
-        None, ge=1, description="openai: judges: requests in flight at once (None: default)"
-    )
-    max_retries: int | None = Field(
-        None, ge=0, description="openai: judges: retries of a failed request (None: default)"
-    )
-    judge_score: Literal["tag", "forced"] = Field(
-        "tag",
-        description="tag: the score is the reply's <JUDGE_SCORE> tag, None when it has none; "
-        "forced: a reply without one is scored by the live model's next-token logits of "
-        "'0' vs '1' after an appended <JUDGE_SCORE> (self-judging only)",
-    )
-
-    @model_validator(mode="after")
-    def _judge_needs_model(self) -> RewardOptions:
-        if self.kind == "judge" and not self.judge_model:
-            raise ValueError("reward kind 'judge' needs 'judge_model' (a model spec)")
-        if self.kind == "judge" and self.judge_score == "forced":
-            raise ValueError(
-                "reward.judge_score 'forced' needs the live policy's logits, so it works only "
-                "with reward kind 'self' (an external judge is read from its tag: set "
-                "reward.judge_score to 'tag')"
-            )
-        return self
-
-
-class DataOptions(_Model):
-    """Which problems become training prompts."""
-
-    problems: Path | None = Field(
-        None,
-        description="a problems file (JSONL; its accepted rows of the recipe's task are the "
-        "training prompts); None: the task's default training problems",
-    )
-    n_prompts: int = Field(256, gt=0, description="countdown: training puzzles generated")
-    seed: int | None = Field(None, description="puzzle seed (default: the recipe seed)")
-    train_max_year: int = Field(
-        2022, description="integration: qualifier problems of years up to this one"
-    )
-
-
-class AlarmOptions(_Model):
-    """The reward-hacking alarm: self-reward rising while verifier reward falls."""
-
-    window: int = Field(5, ge=2, description="steps in the least-squares window")
-    min_self_slope: float = Field(0.01, ge=0.0, description="self-reward rise per step")
-    min_verifier_drop: float = Field(0.01, ge=0.0, description="verifier reward fall per step")
-
-
-class Recipe(_Model):
-    """One training recipe (``trainers/*.yaml``)."""
-
-    version: Literal[1]
-    description: str = ""
-    task: TaskName = Field(description="a registered task name or alias (rlsr_bench.registry)")
-    model: str = Field(description="policy model spec: smollm2, a folder or hf:NAME")
-    seed: int = 0
-    reward: RewardOptions = RewardOptions()
-    data: DataOptions = DataOptions()
-    alarm: AlarmOptions = AlarmOptions()
-    save_final_model: bool = Field(True, description="save the trained model in checkpoints/final")
-    cpu_threads: int | None = Field(
-        None,
-        gt=0,
-        description="torch CPU threads (None: torch's default); 1 is fastest on a busy CPU",
-    )
-    grpo: dict[str, Any] = Field(
-        default_factory=dict, description="GRPOConfig fields, passed verbatim"
-    )
-
-    @field_validator("grpo")
+    @field_validator("*", mode="before")
     @classmethod
-    def _grpo_fields_valid(cls, grpo: dict[str, Any]) -> dict[str, Any]:
-        grpo = {key: _number(value) for key, value in grpo.items()}
-        for key, value in grpo.items():
-            problem = grpo_field_problem(key, value)
-            if problem is not None:
-                raise ValueError(f"grpo.{key}: {problem}")
-        return grpo
+    def _no_bool_numbers(cls, value: Any, info: Any) -> Any:
+        field = cls.model_fields.get(info.field_name)
+        if isinstance(value, bool) and field is not None and is_number_hint(field.annotation):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
 
 
-def _number(value: Any) -> Any:
-    """Read YAML 1.1's strings like ``1e-6`` (no dot: not a float to PyYAML) as numbers."""
+def number_from_yaml(value: Any) -> Any:
+    """Read YAML 1.1's strings like ``1e-6`` (no dot: not a float to PyYAML) as numbers.
+
+    >>> number_from_yaml("1e-6"), number_from_yaml("fast")
+    (1e-06, 'fast')
+    """
     if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
         return float(value)
     return value
 
 
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-
-
-def _trl_version() -> str:
-    from importlib.metadata import version
-
-    return version("trl")
 
 
 def find_recipe(name: str | Path) -> Path:
@@ -271,19 +122,80 @@ def find_recipe(name: str | Path) -> Path:
     raise ConfigError(f"{name}: recipe not found (a YAML file, or one of: {names})")
 
 
-def _key_lines(node: yaml.Node, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
-    """Map each dotted key path of a YAML mapping to its 1-based line number."""
+@dataclass(frozen=True)
+class YamlDocument:
+    """A parsed YAML file: its data and the 1-based line of each dotted key path."""
+
+    data: Any
+    lines: dict[tuple[str, ...], int]
+
+
+def _key_lines(
+    source: object, node: yaml.Node, prefix: tuple[str, ...] = ()
+) -> dict[tuple[str, ...], int]:
+    """Map each key path of the YAML mappings to its line; a key given twice is an error."""
     lines: dict[tuple[str, ...], int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = (*prefix, str(key_node.value))
-            lines[key] = key_node.start_mark.line + 1
-            lines.update(_key_lines(value_node, key))
+            line = key_node.start_mark.line + 1
+            if key in lines and key_node.tag != "tag:yaml.org,2002:merge":
+                raise ConfigError(
+                    located(
+                        source, line, ".".join(key), f"given twice (first on line {lines[key]})"
+                    )
+                )
+            lines[key] = line
+            lines.update(_key_lines(source, value_node, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _key_lines(source, item, prefix)  # duplicate keys inside list items
     return lines
 
 
-def _config_error(
-    source: object, error: ValidationError, lines: Mapping[tuple, int]
+def read_yaml(path: Path, *, max_bytes: int = MAX_RECIPE_BYTES) -> YamlDocument:
+    """Read a YAML file (size-capped, one parse) with the line of every key.
+
+    ConfigError, naming the file (and the line where there is one), when the file is too
+    large, unreadable, not UTF-8, not YAML or gives a key twice in one mapping.
+    """
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ConfigError(f"{path}: {size} bytes; a recipe is at most {max_bytes} bytes")
+        with path.open("rb") as handle:  # the file may grow after stat: read at most the cap
+            raw = handle.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise ConfigError(f"{path}: larger than {max_bytes} bytes")
+        text = raw.decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            lines = _key_lines(path, node) if node is not None else {}
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(located(path, line, None, f"invalid YAML ({exc})")) from None
+    except RecursionError:
+        raise ConfigError(located(path, None, None, "invalid YAML (nested too deeply)")) from None
+    return YamlDocument(data, lines)
+
+
+# "grpo.max_steps: expected ..." raised by a validator of the section 'grpo' (or of the whole
+# recipe): the dotted path in the message names the field, and gives the line.
+_DOTTED = re.compile(r"([A-Za-z_]\w*(?:\.[\w-]+)+): (.*)", re.S)
+
+
+def config_error(
+    source: object, error: ValidationError, lines: Mapping[tuple[str, ...], int]
 ) -> ConfigError:
     """Turn pydantic's errors into one ConfigError naming the file, line and field."""
     messages = []
@@ -291,12 +203,15 @@ def _config_error(
         loc = tuple(str(part) for part in item["loc"])
         if loc and loc[-1].startswith("function-after"):
             loc = loc[:-1]
-        field = ".".join(loc) or None
         text = item["msg"].removeprefix("Value error, ")
-        if loc == ("grpo",) and text.startswith("grpo."):  # point at the offending key's line
-            key, _, text = text.removeprefix("grpo.").partition(": ")
-            loc = ("grpo", key)
-            field = f"grpo.{key}"
+        dotted = _DOTTED.fullmatch(text)
+        if dotted:  # a path from the section that raised it ("grpo.x" under "train.grpo"), or
+            parts = tuple(dotted.group(1).split("."))  # from the root ("eval.pass_marks.x")
+            if loc and parts[0] == loc[-1]:
+                loc, text = loc[:-1] + parts, dotted.group(2)
+            elif parts[: len(loc)] == loc:
+                loc, text = parts, dotted.group(2)
+        field = ".".join(loc) or None
         # The deepest key present in the file gives the line (a missing field has none).
         line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
         if item["type"] == "extra_forbidden":
@@ -305,47 +220,22 @@ def _config_error(
     return ConfigError("\n".join(messages))
 
 
-def recipe_key_line(path: str | Path, dotted: str) -> int | None:
-    """The 1-based line of a dotted key (``reward.judge_model``) in a recipe file, if present."""
-    try:
-        node = yaml.compose(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    return _key_lines(node).get(tuple(dotted.split("."))) if node is not None else None
-
-
 def read_yaml_model(path: Path, model: type[M], *, what: str = "recipe fields") -> M:
     """Read a YAML file into a pydantic model; errors name the file, line and field.
 
-    The one YAML reader of train and loop recipes (``what`` names the expected mapping).
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(located(path, line, None, f"invalid YAML ({exc})")) from None
-    if not isinstance(data, dict):
-        raise ConfigError(located(path, None, None, f"expected a mapping of {what}"))
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise _config_error(path, exc, _key_lines(node) if node is not None else {}) from None
+    The one reader of train and loop recipes (``what`` names the expected mapping).
 
-
-def load_recipe(path: str | Path) -> Recipe:
-    """Load and validate a recipe file (or a shipped recipe name).
-
-    >>> load_recipe("countdown_smollm2_cpu").task
+    >>> from rlsr_bench.training.recipe import Recipe
+    >>> read_yaml_model(find_recipe("countdown_smollm2_cpu"), Recipe).task
     'countdown'
     """
-    return read_yaml_model(find_recipe(path), Recipe)
+    document = read_yaml(path)
+    if not isinstance(document.data, dict):
+        raise ConfigError(located(path, None, None, f"expected a mapping of {what}"))
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as exc:
+        raise config_error(path, exc, document.lines) from None
 
 
 def parse_set_options(items: list[str]) -> dict[str, Any]:
@@ -360,48 +250,33 @@ def parse_set_options(items: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. grpo.max_steps=10")
         try:
-            parsed[key.strip()] = _number(yaml.safe_load(value)) if value.strip() else ""
+            parsed[key.strip()] = number_from_yaml(yaml.safe_load(value)) if value.strip() else ""
         except yaml.YAMLError:
             parsed[key.strip()] = value
     return parsed
 
 
-def apply_overrides(
-    recipe: Recipe, overrides: Mapping[str, Any], *, source: str = "--set"
-) -> Recipe:
+def apply_overrides(recipe: M, overrides: Mapping[str, Any], *, source: str = "--set") -> M:
     """Return a copy of ``recipe`` with dotted-key overrides applied and validated again.
 
-    >>> r = apply_overrides(load_recipe("countdown_smollm2_cpu"), {"grpo.max_steps": 2})
-    >>> r.grpo["max_steps"]
+    Used by ``train`` and ``loop`` alike. Only the fields the recipe set are kept (so fields a
+    model derives or owns stay unset); a missing section is created; a key under a value that
+    is not a section is an error.
+
+    >>> from rlsr_bench.training.recipe import load_recipe
+    >>> apply_overrides(load_recipe("countdown_smollm2_cpu"), {"grpo.max_steps": 2}).grpo["max_steps"]
     2
     """
-    data = recipe.model_dump(mode="python")
+    data = recipe.model_dump(mode="python", exclude_unset=True)
     for dotted, value in overrides.items():
         parts = dotted.split(".")
         target = data
         for part in parts[:-1]:
-            if not isinstance(target.get(part), dict):
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
                 raise ConfigError(located(source, None, dotted, f"{part!r} is not a section"))
-            target = target[part]
-        target[parts[-1]] = value
+        target[parts[-1]] = number_from_yaml(value)
     try:
-        return Recipe.model_validate(data)
+        return type(recipe).model_validate(data)
     except ValidationError as exc:
-        raise _config_error(source, exc, {}) from None
-
-
-def grpo_config(recipe: Recipe, output_dir: str | Path, **overrides: Any) -> Any:
-    """Build TRL's ``GRPOConfig`` from a recipe (``overrides`` win, e.g. ``use_cpu=True``).
-
-    Raises ConfigError naming the field when TRL or transformers reject a value.
-    """
-    from trl import GRPOConfig
-
-    fields: dict[str, Any] = {"report_to": "none", "save_strategy": "no"}
-    fields.update(recipe.grpo)
-    fields.update(output_dir=str(output_dir), seed=recipe.seed, logging_steps=1)
-    fields.update(overrides)
-    try:
-        return GRPOConfig(**fields)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"recipe field 'grpo': GRPOConfig rejected it: {exc}") from None
+        raise config_error(source, exc, {}) from None

@@ -108,14 +108,14 @@ def agreement_metrics(counts: Mapping[str, float]) -> dict[str, float | None]:
     when no pair was scored or chance agreement is 1.
 
     >>> m = agreement_metrics({"tp": 3, "fp": 1, "fn": 1, "tn": 3})
-    >>> m["judge_precision"], m["judge_recall"], m["judge_fpr"], m["judge_kappa"]
+    >>> m["judge_precision"], m["judge_recall"], m["judge_false_positive_rate"], m["judge_kappa"]
     (0.75, 0.75, 0.25, 0.5)
     """
     values = point_metrics(*(float(counts[key]) for key in ("tp", "fp", "fn", "tn")))
     return {
         "judge_precision": values["precision"],
         "judge_recall": values["recall"],
-        "judge_fpr": values["false_positive_rate"],
+        "judge_false_positive_rate": values["false_positive_rate"],
         "judge_kappa": values["kappa"],
     }
 

@@ -97,6 +97,13 @@ class MetricsReport(_Model):
     seed: int
     n_items: int
     verifier_counts: dict[str, int] = Field(description="correct / incorrect / undecided")
+    verifier_safety_timeouts: int = Field(
+        default=0,
+        ge=0,
+        description="verdicts cut short by the verifier's wall-clock safety net "
+        "(rlsr_bench.verdict.SAFETY_TIMEOUT_S): above 0, the run depends on the machine's speed "
+        "and `check` refuses to compare it",
+    )
     judges: list[JudgeMetrics]
     breakdowns: list[Breakdown] = []
     reference_labels: list[JudgeMetrics] = Field(

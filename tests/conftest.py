@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,3 +24,21 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "models").symlink_to(cache_dir("models"), target_is_directory=True)
     monkeypatch.setenv("RLSR_BENCH_CACHE", str(root))
     return root
+
+
+@pytest.fixture(scope="module")
+def smollm2() -> Any:
+    """The embedded model and tokenizer (float32, one CPU thread)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rlsr_bench.models import prepare_model
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    folder = prepare_model()
+    yield (
+        AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32),
+        AutoTokenizer.from_pretrained(folder),
+    )
+    torch.set_num_threads(before)

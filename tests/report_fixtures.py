@@ -282,7 +282,7 @@ def make_training_run(run_dir: Path, *, steps: int = 12, alarm_from: int = 9) ->
                 "verifier_reward_mean": max(0.0, 0.20 + 0.02 * step - 0.06 * late),
                 "judge_precision": 0.6 - 0.04 * late,
                 "judge_recall": 0.7,
-                "judge_fpr": 0.2 + 0.05 * late,
+                "judge_false_positive_rate": 0.2 + 0.05 * late,
                 "judge_kappa": 0.4 - 0.06 * late if step != 3 else None,
                 "answer_rate": 0.9,
                 "judge_unparsed_rate": 0.05,

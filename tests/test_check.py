@@ -348,3 +348,27 @@ def test_junit_is_well_formed_for_any_metric_key(tmp_path: Path) -> None:
     write_junit(compare({key: 0.1}, base), path)
     suite = ET.parse(path).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "1"
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity"])
+def test_a_non_finite_run_metric_never_becomes_a_baseline(
+    run_dir: Path, baseline: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    """Issue 22 item 5: --write-baseline stored a NaN metric as null (never gated again), exit 0."""
+    data = read_json(run_dir / "metrics.json")
+    data["judges"][0]["metrics"]["kappa"]["value"] = "__VALUE__"
+    out = tmp_path / f"run-{token}"
+    out.mkdir()
+    (out / "metrics.json").write_text(
+        json.dumps(data).replace('"__VALUE__"', token), encoding="utf-8"
+    )
+    before = baseline.read_bytes()
+    fresh = tmp_path / "fresh-baseline.json"
+    for path in (fresh, baseline):  # a new baseline, and a refresh of an existing one
+        capsys.readouterr()
+        assert main(["check", str(out), "--baseline", str(path), "--write-baseline"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        key = f"judge/{data['judges'][0]['judge']}/kappa"
+        assert len(err) == 1 and f"metrics.json: field '{key}'" in err[0], err
+    assert not fresh.exists()
+    assert baseline.read_bytes() == before

@@ -12,6 +12,7 @@ from rlsr_bench.countdown_gen import (
     MAX_TARGET,
     MIN_NUMBER,
     MIN_TARGET,
+    combine,
     eval_split,
     eval_split_text,
     generate_puzzles,
@@ -111,3 +112,32 @@ def test_bad_arguments(n: object, seed: object, argument: str) -> None:
 
 def test_puzzle_key_ignores_order() -> None:
     assert puzzle_key([8, 3, 8], 24) == puzzle_key([3, 8, 8], 24) != puzzle_key([3, 8], 24)
+
+
+def test_one_key_for_the_splits_and_the_generator() -> None:
+    from rlsr_bench.generate.countdown import puzzle_candidate
+
+    assert puzzle_key([8, 3, 8], 24) == "3,8,8->24"  # the fingerprint stored in problems.jsonl
+    row = puzzle_candidate(0, 0)
+    assert row["fingerprint"] == puzzle_key(row["numbers"], row["target"])
+
+
+def test_generate_draws_are_unchanged() -> None:
+    """``rlsr-bench generate`` draws the puzzles it drew before the two generators were one."""
+    from rlsr_bench.generate.countdown import puzzle_candidate
+
+    rows = [puzzle_candidate(0, i) for i in range(3)]
+    assert [(r["numbers"], r["target"], r["solution"]) for r in rows] == [
+        ([24, 80, 51, 93], 88, "(24 + 51) + (93 - 80)"),
+        ([84, 14, 11], 59, "(84 - 14) - 11"),
+        ([21, 10, 99, 57], 73, "(10 + 21) + (99 - 57)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "op", "value"),
+    [(8, 3, "+", 11), (8, 3, "*", 24), (8, 3, "-", 5), (3, 8, "-", None), (3, 3, "-", None),
+     (8, 4, "/", 2), (8, 3, "/", None), (3, 3, "/", 1)],
+)  # fmt: skip
+def test_combine_follows_countdown_rules(a: int, b: int, op: str, value: int | None) -> None:
+    assert combine(a, b, op) == value

@@ -264,3 +264,14 @@ def test_atomic_write_respects_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert target.stat().st_mode & 0o044 == 0o044  # readable by group and others (umask 022)
+
+
+def test_a_json_error_at_the_end_of_a_line_names_its_column(tmp_path: Path) -> None:
+    """Issue 22 item 17: an error at a line's end said "column 1" (of the next line)."""
+    path = tmp_path / "torn.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"b": [1, 2]\n{"c": 3}\n')
+    with pytest.raises(DataError, match=r":2: invalid JSON \(Expecting ',' delimiter, column 13\)"):
+        read_jsonl(path)
+    path.write_bytes(b'{"b":\r\n')
+    with pytest.raises(DataError, match=r":1: invalid JSON \(Expecting value, column 6\)"):
+        read_jsonl(path)

@@ -260,6 +260,19 @@ def test_training_agreement_uses_the_same_closed_forms() -> None:
     assert ours == {
         "judge_precision": point["precision"],
         "judge_recall": point["recall"],
-        "judge_fpr": point["false_positive_rate"],
+        "judge_false_positive_rate": point["false_positive_rate"],
         "judge_kappa": point["kappa"],
     }
+
+
+def test_bootstrap_in_chunks_draws_the_same_resamples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22 item 4: resamples are drawn in chunks (bounded memory), with the same result."""
+    import rlsr_bench.metrics as metrics_module
+
+    truth = [1, 1, 0, 0, 1, 0, 1] * 9
+    verdicts = [1, 0, 0, 1, 1, 0, 0] * 9
+    probs = [(i % 7) / 6 for i in range(len(truth))]
+    whole = metrics_module.bootstrap_intervals(truth, verdicts, probs, n_resamples=500, seed=3)
+    monkeypatch.setattr(metrics_module, "_DRAWS_AT_ONCE", 4 * 8 * 7)  # 7 resamples a chunk
+    chunked = metrics_module.bootstrap_intervals(truth, verdicts, probs, n_resamples=500, seed=3)
+    assert chunked == whole

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -151,3 +154,39 @@ def test_integral_probe_labels_come_from_the_verifier():
     assert labels["reference", "correct"] >= 0.8 * n_reference
     for probe_type in ("sign_flip", "constant_factor"):
         assert labels[probe_type, "correct"] <= 0.1 * n_reference, probe_type
+
+
+def test_a_lone_surrogate_in_an_id_seeds_the_probes():
+    """Issue 22 item 2: a lone surrogate in a problem id crashed seeding (UnicodeEncodeError)."""
+    puzzle = {"id": "cd-\ud800", "numbers": [2, 3, 4], "target": 10, "solution": "2 + 3 * 4"}
+    probes = countdown_probes([puzzle], seed=0)
+    assert {p["probe_type"] for p in probes} == set(COUNTDOWN_PROBE_TYPES)
+    assert probes[0]["probe_id"].startswith("cd-\ud800:")
+    problem = {"id": "p\udfff", "problem": r"\int 2x + 1 \, dx", "answer": "x^{2} + x"}
+    assert {p["probe_type"] for p in integral_probes([problem])} == set(INTEGRAL_PROBE_TYPES)
+
+
+def test_judge_agreement_probes_on_a_problem_id_with_a_lone_surrogate(tmp_path):
+    """Issue 22 item 2, end to end: ``judge-agreement --problems F --probes`` exits 0, not 3."""
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(
+        json.dumps({"id": "x\ud800", "problem": r"\int 2x \, dx", "answer": "x^{2}"}) + "\n",
+        encoding="utf-8",
+    )
+    verdicts = tmp_path / "verdicts.jsonl"
+    verdicts.write_text(
+        "".join(
+            json.dumps({"item_id": f"probe:x\ud800:{t}", "judge": "j", "verdict": t == "reference"})
+            + "\n"
+            for t in INTEGRAL_PROBE_TYPES
+        ),
+        encoding="utf-8",
+    )
+    argv = ["judge-agreement", "--task", "integration", "--problems", str(problems), "--probes",
+            "--judge", f"recorded:{verdicts}", "--bootstrap", "10",
+            "--runs-dir", str(tmp_path / "runs")]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "rlsr_bench.cli", *argv], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr

@@ -1,4 +1,4 @@
-"""Training recipes: the shipped ones resolve to a GRPOConfig; bad ones fail clearly."""
+"""Recipe files: the one YAML reader and the one override function (train and loop)."""
 
 from __future__ import annotations
 
@@ -6,73 +6,21 @@ import argparse
 from pathlib import Path
 
 import pytest
+from pydantic import Field
 
 from rlsr_bench.commands.train import add_arguments, overrides_from_args
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.paths import asset_dir
 from rlsr_bench.recipes import (
-    RewardOptions,
+    MAX_RECIPE_BYTES,
+    RecipeModel,
     apply_overrides,
     find_recipe,
-    grpo_config,
-    load_recipe,
     parse_set_options,
+    read_yaml,
+    read_yaml_model,
 )
-
-SHIPPED = sorted(  # loop_*.yaml are loop recipes (tests/loop/test_recipe.py)
-    p.stem for p in asset_dir("trainers").glob("*.yaml") if not p.stem.startswith("loop_")
-)
-
-
-def test_the_three_recipes_ship() -> None:
-    assert {
-        "countdown_smollm2_cpu",
-        "countdown_qwen2.5-3b",
-        "integration_r1-distill-qwen-7b",
-    } <= set(SHIPPED)
-
-
-@pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_recipe_resolves_to_grpo_config(name: str, tmp_path: Path) -> None:
-    recipe = load_recipe(name)
-    # use_cpu: the GPU recipes ask for bf16, which transformers refuses on a CPU-only machine.
-    config = grpo_config(recipe, tmp_path, use_cpu=True)
-    assert config.output_dir == str(tmp_path)
-    assert config.seed == recipe.seed
-    assert config.logging_steps == 1
-    assert config.generation_batch_size % config.num_generations == 0
-    assert config.max_steps > 0
-
-
-@pytest.mark.parametrize(
-    ("name", "task", "model"),
-    [
-        ("countdown_qwen2.5-3b", "countdown", "hf:Qwen/Qwen2.5-3B-Instruct"),
-        (
-            "integration_r1-distill-qwen-7b",
-            "integration",
-            "hf:deepseek-ai/DeepSeek-R1-Distill-Qwen-7B",
-        ),
-    ],
-)
-def test_paper_scale_recipes(name: str, task: str, model: str, tmp_path: Path) -> None:
-    recipe = load_recipe(name)
-    config = grpo_config(recipe, tmp_path, use_cpu=True)
-    assert (recipe.task, recipe.model, recipe.reward.kind) == (task, model, "self")
-    assert recipe.reward.judge_score == "tag"  # strict tag parsing at paper scale
-    assert config.learning_rate == pytest.approx(1e-6)
-    assert config.num_generations == 5
-    assert config.max_completion_length == 2048
-    assert config.beta == pytest.approx(0.001)
-    assert config.use_vllm and config.vllm_mode == "colocate" and config.bf16
-
-
-def test_cpu_recipe_scores_untagged_self_judgments_by_forced_choice() -> None:
-    recipe = load_recipe("countdown_smollm2_cpu")
-    assert (recipe.reward.kind, recipe.reward.judge_score) == ("self", "forced")
-    assert RewardOptions().judge_score == "tag"  # the default stays strict
-    verifier = apply_overrides(recipe, {"reward.kind": "verifier"})  # no judge: no effect
-    assert verifier.reward.judge_score == "forced"
+from rlsr_bench.training.recipe import load_recipe
 
 
 def test_find_recipe_by_path(tmp_path: Path) -> None:
@@ -80,86 +28,6 @@ def test_find_recipe_by_path(tmp_path: Path) -> None:
     assert path.is_file()
     with pytest.raises(ConfigError, match=r"nope: recipe not found .*countdown_smollm2_cpu"):
         find_recipe("nope")
-
-
-GOOD = """\
-version: 1
-task: countdown
-model: smollm2
-reward:
-  kind: self
-grpo:
-  max_steps: 2
-  num_generations: 2
-"""
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "message"),
-    [
-        ("version: 1", "version: 2", r"recipe\.yaml:1: field 'version': Input should be 1"),
-        ("  kind: self", "  kind: selff", r"recipe\.yaml:5: field 'reward\.kind': Input should be"),
-        (
-            "  kind: self",
-            "  kind: self\n  colour: red",
-            r":6: field 'reward\.colour': unknown field",
-        ),
-        (
-            "task: countdown",
-            "task: chess",
-            r":2: field 'task': unknown task 'chess'; expected one of",
-        ),
-        ("model: smollm2\n", "", r"recipe\.yaml: field 'model': Field required"),
-        (
-            "  max_steps: 2",
-            "  max_stepz: 2",
-            r"recipe\.yaml:7: field 'grpo\.max_stepz': not a GRPOConfig field",
-        ),
-        (
-            "  max_steps: 2",
-            "  output_dir: x",
-            r":7: field 'grpo\.output_dir': managed by rlsr-bench",
-        ),
-        (
-            "  max_steps: 2",
-            "  max_steps: -6",
-            r":7: field 'grpo\.max_steps': expected a number > 0",
-        ),
-        (
-            "  max_steps: 2",
-            "  learning_rate: fast",
-            r":7: field 'grpo\.learning_rate': expected a num",
-        ),
-        (
-            "  kind: self",
-            "  kind: judge",
-            r"field 'reward': reward kind 'judge' needs 'judge_model'",
-        ),
-        ("  kind: self", "  kind: self\n  format_bonus: 3", r"field 'reward\.format_bonus'"),
-        ("  kind: self", "  kind: self\n  judge_score: logits", r":6: field 'reward\.judge_score'"),
-        (
-            "  kind: self",
-            "  kind: judge\n  judge_model: smollm2\n  judge_score: forced",
-            r"field 'reward': reward\.judge_score 'forced' needs the live policy's logits",
-        ),
-        ("version: 1", "version: [1", r"recipe\.yaml:\d+: invalid YAML"),
-        (GOOD, "- just a list\n", r"expected a mapping of recipe fields"),
-    ],
-)
-def test_recipe_errors_name_file_line_and_field(
-    old: str, new: str, message: str, tmp_path: Path
-) -> None:
-    path = tmp_path / "recipe.yaml"
-    path.write_text(GOOD.replace(old, new, 1))
-    with pytest.raises(ConfigError, match=message) as caught:
-        load_recipe(path)
-    assert str(path) in str(caught.value)
-
-
-def test_grpo_value_errors_are_config_errors(tmp_path: Path) -> None:
-    recipe = apply_overrides(load_recipe("countdown_smollm2_cpu"), {"grpo.num_generations": 3})
-    with pytest.raises(ConfigError, match=r"field 'grpo'.*divisible by num_generations"):
-        grpo_config(recipe, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -240,3 +108,74 @@ def test_cli_flags_override_recipe_fields(argv: list[str], expected: dict[str, o
         section, _, name = key.rpartition(".")
         holder = getattr(recipe, section) if section else recipe
         assert (holder[name] if isinstance(holder, dict) else getattr(holder, name)) == value
+
+
+class _Section(RecipeModel):
+    size: int = 1
+    ratio: float | None = None
+    flag: bool = False
+
+
+class _Doc(RecipeModel):
+    name: str = ""
+    part: _Section = Field(default_factory=_Section)
+
+
+def test_read_yaml_gives_lines_and_rejects_keys_given_twice(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("name: a\npart:\n  size: 2\n  flag: true\n")
+    document = read_yaml(path)
+    assert document.data == {"name": "a", "part": {"size": 2, "flag": True}}
+    assert document.lines == {("name",): 1, ("part",): 2, ("part", "size"): 3, ("part", "flag"): 4}
+    path.write_text("name: a\npart:\n  size: 2\n  size: 3\n")
+    with pytest.raises(
+        ConfigError, match=r"r\.yaml:4: field 'part\.size': given twice \(first on line 3\)"
+    ):
+        read_yaml(path)
+    path.write_text("name: a\nname: b\n")
+    with pytest.raises(ConfigError, match=r"r\.yaml:2: field 'name': given twice"):
+        read_yaml(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("part:\n  size: true\n", r"r\.yaml:2: field 'part\.size': expected a number, got true"),
+        (
+            "part:\n  ratio: false\n",
+            r"r\.yaml:2: field 'part\.ratio': expected a number, got false",
+        ),
+        ("name: 3\n", r"r\.yaml:1: field 'name': Input should be a valid string"),
+    ],
+)
+def test_booleans_are_not_numbers(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        read_yaml_model(path, _Doc)
+    path.write_text("part:\n  flag: true\n  size: 4\n")
+    assert read_yaml_model(path, _Doc).part == _Section(size=4, flag=True)
+
+
+def test_a_file_over_the_cap_is_rejected_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("name: '" + "x" * MAX_RECIPE_BYTES + "'\n")
+    with pytest.raises(
+        ConfigError, match=rf"big\.yaml: \d+ bytes; a recipe is at most {MAX_RECIPE_BYTES}"
+    ):
+        read_yaml(path)
+    with pytest.raises(ConfigError, match=r"big\.yaml: .*at most"):
+        load_recipe(path)
+
+
+def test_overrides_are_one_function_for_any_recipe_model() -> None:
+    doc = _Doc(name="a")
+    changed = apply_overrides(doc, {"part.size": 3, "part.ratio": "1e-3"})
+    assert changed.part == _Section(size=3, ratio=1e-3) and changed.name == "a"
+    assert changed.model_fields_set == {"name", "part"}  # unset fields stay unset
+    with pytest.raises(ConfigError, match=r"--set: field 'name\.x': 'name' is not a section"):
+        apply_overrides(doc, {"name.x": 1})
+    with pytest.raises(
+        ConfigError, match=r"--set: field 'part\.size': expected a number, got true"
+    ):
+        apply_overrides(doc, {"part.size": True})

@@ -104,26 +104,51 @@ def test_agreement_counts_need_equal_lengths() -> None:
     [
         (
             {"tp": 3, "fp": 1, "fn": 1, "tn": 3},
-            {"judge_precision": 0.75, "judge_recall": 0.75, "judge_fpr": 0.25, "judge_kappa": 0.5},
+            {
+                "judge_precision": 0.75,
+                "judge_recall": 0.75,
+                "judge_false_positive_rate": 0.25,
+                "judge_kappa": 0.5,
+            },
         ),
         # The judge says "correct" to everything: recall 1, FPR 1, no better than chance.
         (
             {"tp": 2, "fp": 6, "fn": 0, "tn": 0},
-            {"judge_precision": 0.25, "judge_recall": 1.0, "judge_fpr": 1.0, "judge_kappa": 0.0},
+            {
+                "judge_precision": 0.25,
+                "judge_recall": 1.0,
+                "judge_false_positive_rate": 1.0,
+                "judge_kappa": 0.0,
+            },
         ),
         # Nothing correct and nothing called correct: precision, recall and κ undefined.
         (
             {"tp": 0, "fp": 0, "fn": 0, "tn": 4},
-            {"judge_precision": None, "judge_recall": None, "judge_fpr": 0.0, "judge_kappa": None},
+            {
+                "judge_precision": None,
+                "judge_recall": None,
+                "judge_false_positive_rate": 0.0,
+                "judge_kappa": None,
+            },
         ),
         (
             {"tp": 0, "fp": 0, "fn": 0, "tn": 0},
-            {"judge_precision": None, "judge_recall": None, "judge_fpr": None, "judge_kappa": None},
+            {
+                "judge_precision": None,
+                "judge_recall": None,
+                "judge_false_positive_rate": None,
+                "judge_kappa": None,
+            },
         ),
         # Averages over processes: only the ratios matter.
         (
             {"tp": 1.5, "fp": 0.5, "fn": 0.5, "tn": 1.5},
-            {"judge_precision": 0.75, "judge_recall": 0.75, "judge_fpr": 0.25, "judge_kappa": 0.5},
+            {
+                "judge_precision": 0.75,
+                "judge_recall": 0.75,
+                "judge_false_positive_rate": 0.25,
+                "judge_kappa": 0.5,
+            },
         ),
     ],
 )

@@ -34,7 +34,7 @@ def self_check() -> dict[str, dict[str, object]]:
         response = f"<answer>{row['answer']}</answer>"
         records.append({"problem": row["problem"], "response": response, "answer": row["answer"]})
         records.append({"problem": row["problem"], "response": response})
-    verdicts = verify_batch(verify_record, records, timeout=10)
+    verdicts = verify_batch(verify_record, records)  # (the default safety net: never fires)
     modes: dict[str, dict[str, object]] = {"with_reference": {}, "independent": {}}
     for i, verdict in enumerate(verdicts):
         mode = "with_reference" if i % 2 == 0 else "independent"
@@ -43,15 +43,17 @@ def self_check() -> dict[str, dict[str, object]]:
 
 
 @pytest.mark.slow
-# Independent (reference-free): 310 correct measured with verifier v2 (285 with v1; every official
-# answer that fits its problem); the floor leaves room for the CPU budgets of the slowest numeric
-# decisions (1-1.3 s of a 2 s budget) on a slower machine.
-@pytest.mark.parametrize(("mode", "min_correct"), [("with_reference", 310), ("independent", 305)])
-def test_official_answers_verify(self_check, mode: str, min_correct: int) -> None:
+# Independent (reference-free): 310 correct with verifier v2 and v3 (285 with v1), every official
+# answer that fits its problem. The numeric decisions count work, not seconds, so these counts
+# are exact on any machine under any load (benchmarks/determinism.py shows it).
+@pytest.mark.parametrize(
+    ("mode", "counts"), [("with_reference", (313, 7)), ("independent", (310, 10))]
+)
+def test_official_answers_verify(self_check, mode: str, counts: tuple[int, int]) -> None:
     verdicts = self_check[mode]
-    counts = collections.Counter(v.outcome for v in verdicts.values())
+    found = collections.Counter(v.outcome for v in verdicts.values())
     assert len(verdicts) == 320
-    assert counts[Outcome.CORRECT] >= min_correct, counts
+    assert (found[Outcome.CORRECT], found[Outcome.INCORRECT]) == counts, found
     rejected = {i for i, v in verdicts.items() if v.outcome is Outcome.INCORRECT}
     unexplained = rejected - _known_issue_ids()
     assert not unexplained, {i: verdicts[i].reason for i in unexplained}

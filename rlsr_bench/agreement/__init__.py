@@ -11,7 +11,8 @@ Its parts, each a plain function on plain data:
 - ``items``: the shapes of items and judge entries (``items.jsonl``);
 - ``candidates``: what is judged — recorded answers, a live policy's answers, probes;
 - ``recorded``: recorded judge verdicts from JSONL;
-- ``judging``: the run's judges; the policy answers, model judges judge;
+- ``panel``: the run's judges, each a callable ``judge(items) -> entries`` (model judges,
+  forced-choice judges, recorded verdicts); the policy answers;
 - ``verification``: verifier verdicts, cached on disk;
 - ``scoring``: the metrics report (per judge, breakdowns, reference labels);
 - ``leaderboard``: the terminal table;

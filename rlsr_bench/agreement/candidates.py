@@ -65,10 +65,16 @@ def recorded_candidates(
     path = Path(path)
     index = spec.problem_index() if problems is None else problems
     items = []
+    first_line: dict[tuple[str, str], int] = {}  # (problem_id, model) -> its first line
     for line, record in iter_jsonl(path):
         for field in ("problem_id", "model", "response"):
             if not isinstance(record.get(field), str):
                 raise DataError(located(path, line, field, "expected a string"))
+        key = (record["problem_id"], record["model"])
+        if key in first_line:
+            message = f"a second answer of model {key[1]!r} to problem {key[0]!r} (first on line {first_line[key]})"
+            raise DataError(located(path, line, "model", message))
+        first_line[key] = line
         problem = index.get(record["problem_id"])
         if problem is None:
             raise DataError(

@@ -8,7 +8,7 @@ objects on disk; these ``TypedDict`` shapes name their keys for the code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from rlsr_bench.io import dumps_line
 from rlsr_bench.registry import Task
@@ -29,11 +29,16 @@ JudgeWord = Literal["yes", "no", "unparsed"]
 
 
 class JudgeEntry(TypedDict):
-    """One judge's verdict on one item: yes / no / unparsed, a 0–10 confidence, its raw text."""
+    """One judge's verdict on one item: yes / no / unparsed, a 0–10 confidence, its raw text.
+
+    ``method`` is ``"forced"`` when a forced-choice judge scored an untagged reply by its
+    next-token choice (absent otherwise).
+    """
 
     verdict: JudgeWord
     confidence: float | None
     raw: str | None
+    method: NotRequired[Literal["forced"]]
 
 
 class VerifierEntry(TypedDict):
@@ -62,7 +67,7 @@ class Item(TypedDict, total=False):
     verifier: VerifierEntry | None
     judges: dict[str, JudgeEntry]
     reference_labels: dict[str, JudgeEntry]
-    judge_input_cut: bool  # the response shown to model judges was cut (judges.cut_response)
+    judge_input_cut: bool  # the response (or problem) shown to model judges was cut (cut_response)
 
 
 def judge_entry(

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from rlsr_bench.errors import ConfigError
+from rlsr_bench.metrics import MAX_BOOTSTRAP
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S
 
 __all__ = ["RUN_OPTIONS", "AgreementOptions"]
 
@@ -29,8 +31,9 @@ class AgreementOptions:
     ``policy``), a live ``policy``'s answers to ``n`` problems (the shipped ones, or the
     accepted rows of a ``problems`` file), and ``probes`` (reference answers and
     near-misses). Judges (``judge``): model specs, ``self`` (= the policy; the default with a
-    policy), ``recorded`` (the verdicts recorded with the answers; the default otherwise) or
-    ``recorded:FILE``.
+    policy), ``forced:SPEC`` / ``forced:self`` (forced-choice scoring of untagged replies;
+    ``rlsr_bench.agreement.panel``), ``recorded`` (the verdicts recorded with the answers; the
+    default otherwise) or ``recorded:FILE``.
 
     The run goes to ``run_dir`` (created; default a new ``<runs_dir>/<UTC>-judge-agreement``);
     with ``resume`` the run in ``run_dir`` continues with the options stored in its
@@ -53,7 +56,7 @@ class AgreementOptions:
     max_new_tokens: int = 512
     judge_max_new_tokens: int | None = None
     temperature: float = 0.0
-    timeout: float = 5.0
+    timeout: float = SAFETY_TIMEOUT_S
     workers: int | None = None
     bootstrap: int = 1000
     run_dir: Path | None = None
@@ -87,8 +90,10 @@ class AgreementOptions:
                 raise ConfigError(
                     f"--{name.replace('_', '-')}: expected a positive integer, got {value}"
                 )
-        if self.bootstrap < 0:
-            raise ConfigError(f"--bootstrap: expected 0 or more resamples, got {self.bootstrap}")
+        if not 0 <= self.bootstrap <= MAX_BOOTSTRAP:
+            raise ConfigError(
+                f"--bootstrap: expected 0 to {MAX_BOOTSTRAP:,} resamples, got {self.bootstrap}"
+            )
         if self.timeout <= 0:
             raise ConfigError(
                 f"--timeout: expected a positive number of seconds, got {self.timeout}"

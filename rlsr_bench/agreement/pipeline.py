@@ -2,8 +2,9 @@
 
 Items are processed in chunks — answer → judge → verify (verdicts cached on disk) — and
 appended to ``items.jsonl`` as they finish; a resumed run (``resume=True``) continues with the
-options stored in its ``run.json``, skipping finished items. ``metrics.json`` holds no
-timestamps and is deterministic for the same inputs and seed.
+options stored in its ``run.json``, skipping finished items. The run directory is opened (and
+locked) by ``rlsr_bench.rundir.open_run_dir``. ``metrics.json`` holds no timestamps and is
+deterministic for the same inputs and seed.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from rlsr_bench.agreement.candidates import (
     probe_candidates,
     problem_candidates,
@@ -24,17 +23,27 @@ from rlsr_bench.agreement.candidates import (
     sample,
 )
 from rlsr_bench.agreement.items import Item, dumps_item, sort_items, verifier_entry
-from rlsr_bench.agreement.judging import Judges, answer, judge
 from rlsr_bench.agreement.leaderboard import format_leaderboard
 from rlsr_bench.agreement.options import AgreementOptions
+from rlsr_bench.agreement.panel import JudgePanel, answer, judge
 from rlsr_bench.agreement.scoring import build_metrics
 from rlsr_bench.agreement.verification import verify_items
 from rlsr_bench.cache import DiskCache
-from rlsr_bench.errors import ConfigError, DataError, located
-from rlsr_bench.io import append_jsonl, atomic_write_text, iter_jsonl, write_json
+from rlsr_bench.errors import ConfigError
+from rlsr_bench.io import append_jsonl, write_json
 from rlsr_bench.progress import progress
 from rlsr_bench.registry import Task, get_task
-from rlsr_bench.rundir import create_run_dir, new_run_info, utc_now, write_run_info
+from rlsr_bench.rundir import (
+    ITEMS,
+    METRICS,
+    RUN_INFO,
+    RunDir,
+    finish_run_info,
+    new_run_info,
+    open_run_dir,
+    resume_items,
+    stored_run_info,
+)
 from rlsr_bench.schema import MetricsReport, RunInfo
 from rlsr_bench.verdict import Verdict
 
@@ -124,48 +133,24 @@ class ItemWriter:
 
 
 def load_finished(items_path: Path, order: Mapping[str, int]) -> dict[str, Item]:
-    """Read finished items (a torn last line is dropped) and rewrite the file clean."""
-    if not items_path.exists():
-        return {}
-    done: dict[str, Item] = {}
-    for _, record in iter_jsonl(items_path, skip_torn_tail=True):
-        item_id = record.get("item_id")
-        if item_id in order and item_id not in done and record.get("verifier"):
-            done[item_id] = record  # type: ignore[assignment]
-    atomic_write_text(items_path, "".join(dumps_item(item) + "\n" for item in done.values()))
-    return done
+    """Read finished items (a torn last line is dropped) and rewrite the file clean.
+
+    A repeated item id is a DataError (``rlsr_bench.rundir.resume_items``).
+    """
+
+    def finished(record: Mapping[str, Any]) -> bool:
+        return record.get("item_id") in order and bool(record.get("verifier"))
+
+    return resume_items(items_path, keep=finished, dumps=dumps_item)  # type: ignore[return-value]
 
 
 def stored_run(run_dir: Path) -> RunInfo:
     """The run.json of a judge-agreement run directory to resume, or a located error."""
-    run_json = run_dir / "run.json"
-    try:
-        info = RunInfo.model_validate_json(run_json.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"--resume {run_dir}: no run.json there (not a run directory?)") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise DataError(located(run_json, None, field, first["msg"])) from None
-    if info.command != COMMAND:
-        raise ConfigError(f"--resume {run_dir}: a '{info.command}' run, not {COMMAND}")
-    return info
+    return stored_run_info(run_dir, COMMAND)
 
 
-def _new_run_dir(options: AgreementOptions) -> Path:
-    if options.run_dir is None:
-        return create_run_dir(COMMAND, options.runs_dir)
-    run_dir = options.run_dir
-    if (run_dir / "run.json").exists() or (run_dir / "items.jsonl").exists():
-        raise ConfigError(
-            f"run directory {run_dir} already holds a run; resume it or choose another"
-        )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
-
-
-def _new_run_info(options: AgreementOptions, task: Task, judges: Judges) -> RunInfo:
-    models = {f"judge:{name}": spec for name, spec in judges.models.items()}
+def _new_run_info(options: AgreementOptions, task: Task, panel: JudgePanel) -> RunInfo:
+    models = {f"judge:{name}": spec for name, spec in panel.models.items()}
     if options.policy:
         models["policy"] = options.policy
     info = new_run_info(
@@ -175,7 +160,7 @@ def _new_run_info(options: AgreementOptions, task: Task, judges: Judges) -> RunI
         data=_data_files(options, task),
         options=options.stored(),
     )
-    info.versions["judge_prompt"] = judges.prompt.id
+    info.versions["judge_prompt"] = panel.prompt.id
     info.versions["verifier"] = task.verifier_version()
     return info
 
@@ -219,12 +204,12 @@ def _process(
     pending: Sequence[Item],
     options: AgreementOptions,
     task: Task,
-    judges: Judges,
+    panel: JudgePanel,
     problems: Mapping[str, Mapping[str, Any]],
     writer: ItemWriter,
 ) -> None:
     """Answer, judge and verify the pending items chunk by chunk, writing each as it finishes."""
-    generating = bool(judges.models) or options.policy is not None
+    generating = bool(panel.models) or options.policy is not None
     chunk = options.batch_size if generating else max(len(pending), 1)
     cache = DiskCache("verdicts")
     try:
@@ -232,15 +217,15 @@ def _process(
             part = pending[start : start + chunk]
             if options.policy is not None:
                 _phase(writer, "answering")
-            answer(part, judges, options, task, problems)
-            if judges.models:
+            answer(part, panel, options, task, problems)
+            if panel.models:
                 _phase(writer, "judging")
-            judge(part, judges, options)
+            judge(part, panel)
             _phase(writer, "verifying")
             _verify_and_write(part, options, task, problems, cache, writer)
     finally:
         writer.flush()
-        judges.close()
+        panel.close()
 
 
 def run_agreement(options: AgreementOptions) -> AgreementResult:
@@ -249,28 +234,48 @@ def run_agreement(options: AgreementOptions) -> AgreementResult:
     >>> result = run_agreement(AgreementOptions(n=20, bootstrap=50))  # doctest: +SKIP
     >>> print(result.leaderboard())  # doctest: +SKIP
     """
-    info = stored_run(options.run_dir) if options.resume and options.run_dir else None
-    if info is not None:
-        options = options.with_stored(info.options)
+    stored = stored_run(options.run_dir) if options.resume and options.run_dir else None
+    if stored is not None:
+        options = options.with_stored(stored.options)
     options.validate()
     task = get_task(options.task)
     problems = task.problem_index(options.problems)
     items = candidates(options, task, problems)
     has_recorded = options.answers is not None or task.recorded_answers() is not None
-    judges = Judges(options, task, has_recorded=has_recorded)
-    if options.probes and not (judges.models or judges.recorded):
+    panel = JudgePanel(options, task, has_recorded=has_recorded)
+    if options.probes and not (panel.models or panel.recorded):
         raise ConfigError(
             "--probes: the recorded judges never saw the probes; give a judge: --judge SPEC, "
             "--policy SPEC (self-judging) or --judge recorded:FILE"
         )
+    with open_run_dir(
+        COMMAND,
+        path=options.run_dir,
+        parent=options.runs_dir,
+        resume=stored is not None,
+        holds_run=(RUN_INFO, ITEMS),
+    ) as run:
+        run.write_info(run.info or _new_run_info(options, task, panel))
+        report = _run(run, options, task, panel, problems, items)
+        if options.report:
+            from rlsr_bench.report import write_report
+
+            write_report(run.path, on_error="warn")  # a broken report never loses a finished run
+    return AgreementResult(run_dir=run.path, metrics=report)
+
+
+def _run(
+    run: RunDir,
+    options: AgreementOptions,
+    task: Task,
+    panel: JudgePanel,
+    problems: Mapping[str, Mapping[str, Any]],
+    items: list[Item],
+) -> MetricsReport:
+    """Judge and verify the pending items into the open run directory; write metrics.json."""
+    run_dir = run.path
     order = {item["item_id"]: i for i, item in enumerate(items)}
-    if info is None:
-        run_dir = _new_run_dir(options)
-        info = _new_run_info(options, task, judges)
-    else:
-        run_dir = options.run_dir  # type: ignore[assignment]
-    write_run_info(run_dir, info)
-    items_path = run_dir / "items.jsonl"
+    items_path = run_dir / ITEMS
     done = load_finished(items_path, order)
     pending = [item for item in items if item["item_id"] not in done]
     if done and not options.quiet:
@@ -278,16 +283,11 @@ def run_agreement(options: AgreementOptions) -> AgreementResult:
     # One bar over items (stderr, a terminal only, not with quiet): items/s and ETA; its
     # label names the phase of the current chunk (answering, judging, verifying).
     with progress(len(items), COMMAND, quiet=options.quiet, initial=len(done)) as bar:
-        _process(pending, options, task, judges, problems, ItemWriter(items_path, bar))
+        _process(pending, options, task, panel, problems, ItemWriter(items_path, bar))
     finished = sort_items(load_finished(items_path, order).values(), order)
     report = build_metrics(
         finished, task=task.name, seed=options.seed, n_resamples=options.bootstrap
     )
-    write_json(run_dir / "metrics.json", report.model_dump(mode="json"))
-    info.finished = utc_now()
-    write_run_info(run_dir, info)
-    if options.report:
-        from rlsr_bench.report import write_report
-
-        write_report(run_dir, on_error="warn")  # a broken report never loses a finished run
-    return AgreementResult(run_dir=run_dir, metrics=report)
+    write_json(run_dir / METRICS, report.model_dump(mode="json"))
+    run.info = finish_run_info(run_dir, run.info)
+    return report

@@ -1,9 +1,10 @@
 """Score finished items: per-judge metrics, breakdowns (self vs other too), reference labels.
 
-Self vs other: a judge is "self" on an item when its canonical name equals the answering
-model's. ``canonical_model_name`` lower-cases, maps ``_`` to ``-``, drops a trailing
-``-YYYYMMDD`` date and writes ``3-5`` as ``3.5``; so the recorded judge ``claude-3-opus`` is
-self on answers by ``claude-3-opus-20240229``, ``gpt-4o-hightemp`` on ``gpt-4o_hightemp``.
+Self vs other: a judge is "self" on an item when its canonical name (a forced-choice judge's
+``forced:`` prefix dropped) equals the answering model's. ``canonical_model_name``
+lower-cases, maps ``_`` to ``-``, drops a trailing ``-YYYYMMDD`` date and writes ``3-5`` as
+``3.5``; so the recorded judge ``claude-3-opus`` is self on answers by
+``claude-3-opus-20240229``, ``gpt-4o-hightemp`` on ``gpt-4o_hightemp``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from rlsr_bench.agreement.panel import judged_model
 from rlsr_bench.judges import verdict_probability
 from rlsr_bench.metrics import score_judge
 from rlsr_bench.schema import Breakdown, MetricsReport
-from rlsr_bench.verdict import Outcome
+from rlsr_bench.verdict import Outcome, is_safety_timeout
 
 __all__ = ["build_metrics", "canonical_model_name"]
 
@@ -53,7 +55,7 @@ def _group_values(item: Mapping[str, Any], judge: str) -> dict[str, str]:
     model = item.get("answering_model")
     if model:
         values["answering_model"] = str(model)
-        same = canonical_model_name(judge) == canonical_model_name(str(model))
+        same = canonical_model_name(judged_model(judge)) == canonical_model_name(str(model))
         values["self_vs_other"] = "self" if same else "other"
     return values
 
@@ -138,6 +140,9 @@ def build_metrics(
         seed=seed,
         n_items=len(items),
         verifier_counts=counts,
+        verifier_safety_timeouts=sum(
+            is_safety_timeout(item["verifier"].get("reason")) for item in items
+        ),
         judges=judges,
         breakdowns=breakdowns,
         reference_labels=reference_labels,

@@ -7,7 +7,7 @@ from typing import Any
 
 from rlsr_bench.cache import DiskCache, cache_key
 from rlsr_bench.registry import Task, get_task
-from rlsr_bench.verdict import Outcome, Verdict
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S, Outcome, Verdict, is_safety_timeout
 
 __all__ = ["verdict_cache_key", "verify_items"]
 
@@ -31,13 +31,14 @@ def verify_items(
     *,
     cache: DiskCache | None = None,
     workers: int | None = None,
-    timeout: float = 5.0,
+    timeout: float = SAFETY_TIMEOUT_S,
     on_result: Callable[[int, Verdict], None] | None = None,
 ) -> list[Verdict]:
     """Verify records (``task.verifier_record``), reading and filling the verdict cache.
 
-    ``on_result(i, verdict)`` is called for every record, cached ones first. Timeouts are
-    not cached (they depend on the machine's load), so they are retried next time.
+    ``on_result(i, verdict)`` is called for every record, cached ones first. Verdicts cut
+    short by the safety timeout are not cached (they depend on the machine), so they are
+    retried next time.
     """
     spec = get_task(task)
     version = spec.verifier_version()
@@ -55,7 +56,7 @@ def verify_items(
         def _done(j: int, verdict: Verdict) -> None:
             i = misses[j]
             results[i] = verdict
-            if cache is not None and not verdict.reason.startswith("timeout"):
+            if cache is not None and not is_safety_timeout(verdict.reason):
                 cache.set(keys[i], verdict.to_dict())
             if on_result is not None:
                 on_result(i, verdict)

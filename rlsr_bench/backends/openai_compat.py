@@ -26,6 +26,7 @@ import logging
 import math
 import os
 import random
+import re
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -55,6 +56,12 @@ DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_RETRIES = 4
 #: Retries after an attempt that ran out of time (a hung server rarely recovers in seconds).
 MAX_TIMEOUT_RETRIES = 1
+#: Most characters of a server's reply quoted in an error or a log line.
+REPLY_EXCERPT = 200
+
+# What a server's reply must not bring to a terminal: C0/C1 controls (ESC starts ANSI escape
+# sequences), DEL, line/paragraph separators, bidirectional overrides, lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 T = TypeVar("T")
 
@@ -206,7 +213,7 @@ class OpenAIBackend:
                 else:
                     if response.status_code == 200:
                         return _completion_text(response, self.url)
-                    problem = f"HTTP {response.status_code}: {response.text[:300]}"
+                    problem = f"HTTP {response.status_code}: {_excerpt(response.text)}"
                     if response.status_code not in _RETRY_STATUS:
                         raise BackendError(f"{self.url}: {problem}")
                     retry_after = _retry_after(response)
@@ -217,7 +224,18 @@ class OpenAIBackend:
             delay = max(delay, retry_after or 0.0)
             with self._lock:
                 self.retries += 1
-            log.warning("%s: %s; retry %d in %.1fs", self.url, problem, attempt + 1, delay)
+                first = self.retries == 1
+            # one warning per backend; the other retries only with -v (a batch of requests to
+            # a failing server would otherwise print one line per request and attempt)
+            log.log(
+                logging.WARNING if first else logging.INFO,
+                "%s: %s; retry %d in %.1fs%s",
+                self.url,
+                problem,
+                attempt + 1,
+                delay,
+                " (further retries are logged with -v)" if first else "",
+            )
             attempt += 1
             await asyncio.sleep(delay)
 
@@ -302,6 +320,20 @@ def _completion_text(response: httpx.Response, url: str) -> str:
         content = data["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise BackendError(
-            f"{url}: unexpected response (expected choices[0].message.content): {response.text[:300]}"
+            f"{url}: unexpected response (expected choices[0].message.content): "
+            f"{_excerpt(response.text)}"
         ) from exc
     return content if isinstance(content, str) else ""
+
+
+def _excerpt(text: str) -> str:
+    """Quote a server's reply on one clean line: controls replaced, at most REPLY_EXCERPT chars.
+
+    >>> _excerpt("\\x1b[31mred\\x1b[0m\\n\\x07" + "x" * 300)[:15], len(_excerpt("x" * 300))
+    ('\ufffd[31mred\ufffd[0m \ufffdx', 201)
+    """
+    text = _UNPRINTABLE.sub(
+        lambda m: " " if m.group().isspace() else "\ufffd", text[: REPLY_EXCERPT * 2]
+    )
+    text = " ".join(text.split())
+    return text if len(text) <= REPLY_EXCERPT else text[:REPLY_EXCERPT] + "…"

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the lm-eval tasks into a run directory; print lm-eval's table."""
     from rlsr_bench.evaluate import evaluate
     from rlsr_bench.progress import foreign_bars
-    from rlsr_bench.rundir import create_run_dir, new_run_info, utc_now, write_run_info
+    from rlsr_bench.rundir import finish_run_info, new_run_info, open_run_dir
 
     client = client_options(args.request_timeout, args.concurrency, args.max_retries)
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
@@ -54,31 +54,28 @@ def run(args: argparse.Namespace) -> int:
         if limit <= 0:
             raise ConfigError(f"--limit: expected a positive number, got {args.limit}")
         limit = int(limit) if limit >= 1 else limit
-    if args.output is not None:
-        args.output.mkdir(parents=True, exist_ok=True)
-        run_dir = args.output
-    else:
-        run_dir = create_run_dir("eval")
-    info = new_run_info(
-        "eval",
-        seed=args.seed,
-        models={"policy": args.model},
-        data=tasks,
-        options={"limit": limit, "batch_size": args.batch_size, "gen_kwargs": args.gen_kwargs},
-    )
-    write_run_info(run_dir, info)
-    with foreign_bars(quiet=args.quiet):  # lm-eval's own bars: a terminal only, not --quiet
-        result = evaluate(
-            tasks,
-            args.model,
-            run_dir=run_dir,
-            limit=limit,
-            batch_size=args.batch_size,
-            gen_kwargs=args.gen_kwargs,
+    # A run that fails before lm-eval wrote anything (an unknown task) leaves no folder behind.
+    with open_run_dir("eval", path=args.output) as run:
+        info = new_run_info(
+            "eval",
             seed=args.seed,
-            client=client,
+            models={"policy": args.model},
+            data=tasks,
+            options={"limit": limit, "batch_size": args.batch_size, "gen_kwargs": args.gen_kwargs},
         )
-    write_run_info(run_dir, info.model_copy(update={"finished": utc_now()}))
+        run.write_info(info)
+        with foreign_bars(quiet=args.quiet):  # lm-eval's own bars: a terminal only, not --quiet
+            result = evaluate(
+                tasks,
+                args.model,
+                run_dir=run.path,
+                limit=limit,
+                batch_size=args.batch_size,
+                gen_kwargs=args.gen_kwargs,
+                seed=args.seed,
+                client=client,
+            )
+        finish_run_info(run.path, info)
     print(result.table)
-    print(f"run directory: {run_dir}")
+    print(f"run directory: {run.path}")
     return 0

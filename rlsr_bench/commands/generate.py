@@ -14,7 +14,9 @@ directory (the last line). See ``docs/generate.md``.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
 HELP = "generate practice problems (checked, deduplicated, decontaminated)"
 
@@ -22,6 +24,7 @@ __all__ = ["HELP", "add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from rlsr_bench.backends.openai_compat import add_client_arguments
     from rlsr_bench.generate.grammar import FAMILIES
     from rlsr_bench.generate.transforms import TRANSFORMATIONS
     from rlsr_bench.progress import add_quiet_argument
@@ -62,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a killed run")
     parser.add_argument("--runs-dir", type=Path, help="parent of run directories (default ./runs)")
     parser.add_argument("--no-report", action="store_true", help="do not write report.html")
+    add_client_arguments(parser)  # for --model / --policy openai:URL#MODEL
     add_quiet_argument(parser)
 
 
@@ -93,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         timeout=args.timeout,
         max_candidates=args.max_candidates,
+        request_timeout=args.request_timeout,
+        concurrency=args.concurrency,
+        max_retries=args.max_retries,
         depth=args.depth,
         terms=args.terms,
         families=_csv(args.families),
@@ -120,4 +127,25 @@ def run(args: argparse.Namespace) -> int:
     for stage, count in m["by_stage"].items():
         print(f"  rejected by {stage}: {count}")
     print(result.run_dir)
+    if not m["complete"] and not args.quiet:
+        print(f"rlsr-bench generate: warning: {_shortfall(m)}", file=sys.stderr)
     return 0
+
+
+def _shortfall(metrics: dict[str, Any]) -> str:
+    """Say that a run stopped short of ``--n``, and the commonest reason candidates failed.
+
+    >>> _shortfall({"accepted": 0, "n_requested": 3, "candidates": 160,
+    ...     "rejection_reasons": {"parse: not an integral": 160}})
+    "accepted 0 of the 3 problems wanted: the 160 candidates of the budget (--max-candidates) are spent; most were rejected by 'parse: not an integral' (160 of 160)"
+    """
+    text = (
+        f"accepted {metrics['accepted']} of the {metrics['n_requested']} problems wanted: the "
+        f"{metrics['candidates']} candidates of the budget (--max-candidates) are spent"
+    )
+    reasons = metrics.get("rejection_reasons") or {}
+    if reasons:
+        reason, count = max(reasons.items(), key=lambda kv: kv[1])
+        reason = reason if len(reason) <= 100 else reason[:99] + "…"
+        text += f"; most were rejected by {reason!r} ({count} of {metrics['candidates']})"
+    return text

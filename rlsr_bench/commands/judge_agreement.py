@@ -14,9 +14,10 @@ Candidates (what is judged): recorded answers (``--answers``, default the shippe
 when no ``--policy`` is given), a live policy's answers to ``--n`` problems (``--policy``; the
 shipped problems or those of ``--problems FILE``), and probes (``--probes``: reference answers
 and near-misses). Judges (``--judge``, repeatable): any model spec, ``self`` (= the policy: the
-RLSR self-judging setting, the default when a policy is given), ``recorded`` (the verdicts
-recorded in ``--answers``, the default otherwise) or ``recorded:FILE`` (see
-``rlsr_bench.agreement.recorded``). The pipeline is ``rlsr_bench.agreement.run_agreement``.
+RLSR self-judging setting, the default when a policy is given), ``forced:SPEC`` /
+``forced:self`` (the same judge, an untagged reply scored by its next-token choice of 0/1; a
+local transformers model), ``recorded`` (the verdicts recorded in ``--answers``, the default
+otherwise) or ``recorded:FILE`` (see ``rlsr_bench.agreement.recorded``). The pipeline is ``rlsr_bench.agreement.run_agreement``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rlsr_bench.agreement import AgreementOptions, run_agreement
 from rlsr_bench.backends.openai_compat import add_client_arguments
 from rlsr_bench.progress import add_quiet_argument
 from rlsr_bench.registry import task_names
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S
 
 HELP = "measure a judge against formal verification"
 
@@ -44,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--judge",
         action="append",
         metavar="SPEC",
-        help="a judge: model spec, 'self', 'recorded' or 'recorded:FILE' (repeatable)",
+        help="a judge: model spec, 'self', 'forced:SPEC' / 'forced:self' (forced choice for an "
+        "untagged reply), 'recorded' or 'recorded:FILE' (repeatable)",
     )
     parser.add_argument(
         "--answers",
@@ -74,7 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--temperature", type=float, default=0.0, help="policy temperature (0 = greedy)"
     )
-    parser.add_argument("--timeout", type=float, default=5.0, help="verifier seconds per item")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=SAFETY_TIMEOUT_S,
+        help="verifier safety-net seconds per item (default: %(default)s)",
+    )
     parser.add_argument("--workers", type=int, help="verifier processes (default: all cores)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for CIs")
     parser.add_argument(

@@ -39,25 +39,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a recipe field, e.g. --set train.grpo.max_steps=2 (repeatable)",
     )
     parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no per-phase progress lines on stderr"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no per-phase progress lines and no warnings on stderr",
     )
     parser.add_argument("--no-report", action="store_true", help="do not write report.html")
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Collect the recipe overrides of the command line (``--set`` last, so it wins)."""
+    from rlsr_bench.commands.train import reward_overrides
     from rlsr_bench.recipes import parse_set_options
 
     overrides: dict[str, Any] = {}
     if args.model:
         overrides["model"] = args.model
     if args.reward:
-        kind, _, spec = args.reward.partition(":")
-        overrides["train.reward.kind"] = kind
-        if spec:
-            overrides["train.reward.judge_model"] = spec
-        if kind == "judge":  # forced-choice scoring needs the live policy's logits: read the tag
-            overrides["train.reward.judge_score"] = "tag"
+        overrides.update(reward_overrides(args.reward, prefix="train.reward."))
     if args.rounds is not None:
         overrides["rounds"] = args.rounds
     if args.seed is not None:
@@ -69,15 +68,18 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from rlsr_bench.commands.train import resume_recipe
     from rlsr_bench.errors import ConfigError
-    from rlsr_bench.loop import apply_loop_overrides, load_loop_recipe, run_loop
+    from rlsr_bench.loop import load_loop_recipe, run_loop
     from rlsr_bench.progress import foreign_bars
+    from rlsr_bench.recipes import apply_overrides
 
     if args.resume is not None:
-        recipe = load_loop_recipe(resume_recipe(args.resume, args.output, kind="a loop run"))
+        recipe = load_loop_recipe(
+            resume_recipe(args.resume, args.output, kind="a loop run", command="loop")
+        )
         if overrides_from_args(args):
             raise ConfigError("--resume: the run's recipe.yaml is used as is; drop the overrides")
     else:
-        recipe = apply_loop_overrides(load_loop_recipe(args.recipe), overrides_from_args(args))
+        recipe = apply_overrides(load_loop_recipe(args.recipe), overrides_from_args(args))
     with foreign_bars(quiet=args.quiet):  # TRL's and the model loaders' bars: terminal only
         result = run_loop(
             recipe,

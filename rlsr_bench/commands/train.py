@@ -89,28 +89,32 @@ def reward_overrides(reward: str, *, prefix: str = "reward.") -> dict[str, str]:
     return overrides
 
 
-def resume_recipe(resume: Path, output: Path | None, *, kind: str) -> Path:
+def resume_recipe(resume: Path, output: Path | None, *, kind: str, command: str) -> Path:
     """Return the recipe.yaml of the run that ``--resume RUN_DIR`` continues.
 
-    Shared by ``train`` and ``loop``: ``--output`` may only repeat RUN_DIR, and RUN_DIR must
-    hold the recipe.yaml its run wrote (``kind`` names the run in the error, e.g. "a loop run").
+    Shared by ``train`` and ``loop``: ``--output`` may only repeat RUN_DIR, RUN_DIR must be a
+    run of ``command`` (its run.json says so) and hold the recipe.yaml its run wrote (``kind``
+    names the run in the error, e.g. "a loop run").
     """
     from rlsr_bench.errors import ConfigError
+    from rlsr_bench.rundir import RECIPE, stored_run_info
 
     if output is not None and output != resume:
         raise ConfigError("--resume RUN_DIR and --output differ; give one of them")
-    source = resume / "recipe.yaml"
+    stored_run_info(resume, command)  # a loop does not resume a judge-agreement folder
+    source = resume / RECIPE
     if not source.is_file():
         raise ConfigError(f"{source}: not found; is {resume} {kind}?")
     return source
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlsr_bench.recipes import apply_overrides, find_recipe, load_recipe
+    from rlsr_bench.recipes import apply_overrides, find_recipe
     from rlsr_bench.training import train, validate_recipe
+    from rlsr_bench.training.recipe import load_recipe
 
     if args.resume is not None:
-        source = resume_recipe(args.resume, args.output, kind="a training run")
+        source = resume_recipe(args.resume, args.output, kind="a training run", command="train")
     else:
         source = find_recipe(args.recipe)
     overrides = overrides_from_args(args)

@@ -35,7 +35,7 @@ from rlsr_bench.io import (
 )
 from rlsr_bench.progress import add_quiet_argument, progress
 from rlsr_bench.registry import Task, get_task, task_names
-from rlsr_bench.verdict import Outcome, Verdict
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S, Outcome, Verdict
 
 HELP = "verify model answers with the exact verifiers"
 
@@ -52,7 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o", "--output", type=Path, help="JSONL to write (default: standard output)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=5.0, help="seconds per record (default: %(default)s)"
+        "--timeout",
+        type=float,
+        default=SAFETY_TIMEOUT_S,
+        help="safety-net seconds per record (default: %(default)s); decisions count work, not seconds",
     )
     parser.add_argument(
         "--workers", type=int, default=None, help="worker processes (default: all cores)"
@@ -84,7 +87,7 @@ def verify_file(
     input: Path,
     output: Path | None = None,
     *,
-    timeout: float = 5.0,
+    timeout: float = SAFETY_TIMEOUT_S,
     workers: int | None = None,
     resume: bool = False,
     summary: bool = True,

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from rlsr_bench.errors import DataError
-from rlsr_bench.runfiles import read_json
+from rlsr_bench.rundir import METRICS as METRICS_FILE
+from rlsr_bench.rundir import read_json
 
 __all__ = ["METRICS", "compare_agreement", "format_table", "render_html"]
 
@@ -26,7 +27,7 @@ METRICS = ("kappa", "precision", "false_positive_rate")
 
 
 def _load(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / "metrics.json"
+    path = Path(run_dir) / METRICS_FILE
     data = read_json(path, missing=f"not found (is {run_dir} a judge-agreement run?)")
     if not isinstance(data, dict) or data.get("kind", "judge-agreement") != "judge-agreement":
         raise DataError(f"{path}: not the metrics of a judge-agreement run")

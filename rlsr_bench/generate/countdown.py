@@ -5,8 +5,9 @@ under classic rules (every intermediate a positive integer), by dynamic programm
 subsets: reachable values of each subset, then only the lookups that reach the target for the
 full set. It returns the number of distinct solutions (expression trees up to commutativity of
 ``+`` and ``*``), one solution of minimal depth (stored with the puzzle: the proof) and that
-depth. ``puzzle_candidate`` draws a puzzle from a per-candidate seed; ``read_proposals`` reads a
-model's proposed puzzles (untrusted text: strict regular expressions and caps, nothing else).
+depth. ``puzzle_candidate`` draws a puzzle with the one generator (``rlsr_bench.countdown_gen``)
+from a per-candidate seed and proves it; ``read_proposals`` reads a model's proposed puzzles
+(untrusted text: strict regular expressions and caps, nothing else).
 """
 
 from __future__ import annotations
@@ -16,14 +17,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from rlsr_bench.generate.filters import countdown_key
-from rlsr_bench.generate.integration import candidate_rng
+from rlsr_bench.countdown_gen import (
+    MAX_NUMBERS,
+    MAX_PROPOSED_NUMBER,
+    MAX_VALUE,
+    SIZES,
+    combine,
+    draw_puzzle,
+    puzzle_key,
+)
+from rlsr_bench.generate.ledger import candidate_rng
 
-__all__ = ["MAX_NUMBERS", "Solution", "puzzle_candidate", "read_proposals", "solve"]
+__all__ = ["Solution", "countdown_row", "puzzle_candidate", "read_proposals", "solve"]
 
-MAX_NUMBERS = 6
-MAX_VALUE = 10_000
-_MIN_TARGET, _MAX_TARGET = 10, 100
+_DP_OPS = ("+", "*", "-", "/")  # the order values are recorded in (first minimal tree wins)
 
 # value -> (count of trees, depth of a minimal-depth tree, that tree: (op, a, left, b, right))
 _Entry = tuple[int, int, tuple | None]
@@ -48,23 +55,27 @@ def _put(out: dict[int, _Entry], value: int, count: int, depth: int, tree: tuple
         out[value] = (old[0] + count, old[1], old[2])
 
 
-def _combine(left: tuple[int, ...], right: tuple[int, ...], out: dict[int, _Entry]) -> None:
+def _merge(left: tuple[int, ...], right: tuple[int, ...], out: dict[int, _Entry]) -> None:
+    """Record every value of ``left op right`` (``countdown_gen.combine``'s rules) in ``out``."""
     lv, rv = _values(left), _values(right)
     for a, (ca, da, _) in lv.items():
         for b, (cb, db, _) in rv.items():
             count, depth = ca * cb, (da if da > db else db) + 1
-            _put(out, a + b, count, depth, ("+", a, left, b, right))
-            _put(out, a * b, count, depth, ("*", a, left, b, right))
-            if a > b:
-                _put(out, a - b, count, depth, ("-", a, left, b, right))
-                if a % b == 0:
-                    _put(out, a // b, count, depth, ("/", a, left, b, right))
-            elif b > a:
-                _put(out, b - a, count, depth, ("-", b, right, a, left))
-                if b % a == 0:
-                    _put(out, b // a, count, depth, ("/", b, right, a, left))
-            else:  # a / b and b / a are two trees (over positions), both equal to 1
-                _put(out, 1, 2 * count, depth, ("/", a, left, b, right))
+            big = (a, left, b, right) if a >= b else (b, right, a, left)
+            for op in _DP_OPS:
+                value = combine(big[0], big[2], op)
+                if value is None:
+                    continue
+                if op == "/" and a == b:  # a / b and b / a: two trees (over positions)
+                    _put(out, value, 2 * count, depth, (op, *big))
+                else:  # + and * keep the written order, - and / put the larger side first
+                    _put(
+                        out,
+                        value,
+                        count,
+                        depth,
+                        (op, *(big if op in "-/" else (a, left, b, right))),
+                    )
 
 
 def _splits(nums: tuple[int, ...]):
@@ -85,7 +96,7 @@ def _values(nums: tuple[int, ...]) -> dict[int, _Entry]:
         return {nums[0]: (1, 0, None)}
     out: dict[int, _Entry] = {}
     for left, right in _splits(nums):
-        _combine(left, right, out)
+        _merge(left, right, out)
     return out
 
 
@@ -238,37 +249,11 @@ def _partners(a: int, t: int) -> list[tuple[int, str, bool]]:
     return out
 
 
-def _random_target(numbers: list[int], rng: Any) -> int | None:
-    """A target reached by one random tree with positive-integer steps (None: out of range)."""
-    values, rnd = list(numbers), rng.random
-    while len(values) > 1:
-        n = len(values)
-        i, j = int(rnd() * n), int(rnd() * (n - 1))
-        j += j >= i
-        a, b = values[i], values[j]
-        ops = [a + b, a * b] if a * b <= 4 * _MAX_TARGET else [a + b]
-        if a != b:
-            ops.append(a - b if a > b else b - a)
-        if a % b == 0:
-            ops.append(a // b)
-        elif b % a == 0:
-            ops.append(b // a)
-        values = [v for k, v in enumerate(values) if k != i and k != j]
-        values.append(ops[int(rnd() * len(ops))])
-    return values[0] if _MIN_TARGET <= values[0] <= _MAX_TARGET else None
-
-
-def puzzle_candidate(seed: int, index: int, sizes: tuple[int, ...] = (3, 4)) -> dict[str, Any]:
+def puzzle_candidate(seed: int, index: int, sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
     """Draw puzzle ``index`` of a run and prove it solvable (the row fields of one candidate)."""
     rng = candidate_rng(seed, index)
-    size = rng.choice(sizes)
-    while True:
-        numbers = [rng.randint(1, 99) for _ in range(size)]
-        for _ in range(32):
-            target = _random_target(numbers, rng)
-            if target is not None:
-                return countdown_row(numbers, target, {"size": size})
-        # no reachable target in range: draw new numbers (deterministically, same rng)
+    numbers, target = draw_puzzle(rng, sizes)
+    return countdown_row(numbers, target, {"size": len(numbers)})
 
 
 def countdown_row(numbers: list[int], target: int, knobs: dict[str, Any]) -> dict[str, Any]:
@@ -278,7 +263,7 @@ def countdown_row(numbers: list[int], target: int, knobs: dict[str, Any]) -> dic
         "numbers": list(numbers),
         "target": int(target),
         "knobs": knobs,
-        "fingerprint": countdown_key(numbers, target),
+        "fingerprint": puzzle_key(numbers, target),
     }
     if proof.solution is None:
         return {
@@ -295,9 +280,12 @@ def countdown_row(numbers: list[int], target: int, knobs: dict[str, Any]) -> dic
     return {**row, "status": "accepted", "reason": f"solved ({proof.n_solutions} solutions)"}
 
 
+# "numbers: [...], target: N", then the rest of the line, which must be empty (a "," or ";" at
+# most): "target: 6 + x" or "target: 22.5" is not read as 6 or 22.
 _PROPOSAL = re.compile(
-    r"numbers\s*[:=]\s*\[([0-9,\s]{1,80})\]\s*[,;]?\s*target\s*[:=]\s*([0-9]{1,6})", re.I
+    r"numbers\s*[:=]\s*\[([0-9,\s]{1,80})\]\s*[,;]?\s*target\s*[:=][ \t]*([^\r\n]{0,40})", re.I
 )
+_TARGET = re.compile(r"([0-9]{1,6})[ \t]*[,;]?[ \t]*")
 _MAX_PROPOSAL_TEXT = 20_000
 
 
@@ -306,6 +294,8 @@ def read_proposals(text: str, limit: int) -> list[dict[str, Any]]:
 
     >>> [r["status"] for r in read_proposals("numbers: [3, 5, 7], target: 22", 4)]
     ['accepted']
+    >>> read_proposals("numbers: [3, 5, 7], target: 22.5", 4)[0]["reason"]
+    "parse: target '22.5' is not a whole number alone on its line"
     """
     if len(text) > _MAX_PROPOSAL_TEXT:
         return [_reject(f"parse: output too long ({len(text)} > {_MAX_PROPOSAL_TEXT} chars)")]
@@ -314,11 +304,25 @@ def read_proposals(text: str, limit: int) -> list[dict[str, Any]]:
         if len(rows) >= limit:
             break
         numbers = [int(n) for n in re.findall(r"[0-9]+", match.group(1))]
-        target = int(match.group(2))
+        target_text = _TARGET.fullmatch(match.group(2))
+        if target_text is None:
+            shown = match.group(2).strip()[:20]
+            rows.append(_reject(f"parse: target {shown!r} is not a whole number alone on its line"))
+            continue
+        target = int(target_text.group(1))
         if not 3 <= len(numbers) <= MAX_NUMBERS:
-            rows.append(_reject(f"well-posedness: {len(numbers)} numbers (expected 3 to 6)"))
-        elif any(not 1 <= n <= 999 for n in numbers) or not 1 <= target <= MAX_VALUE:
-            rows.append(_reject("well-posedness: numbers must be 1-999 and the target 1-10000"))
+            rows.append(
+                _reject(f"well-posedness: {len(numbers)} numbers (expected 3 to {MAX_NUMBERS})")
+            )
+        elif (
+            any(not 1 <= n <= MAX_PROPOSED_NUMBER for n in numbers) or not 1 <= target <= MAX_VALUE
+        ):
+            rows.append(
+                _reject(
+                    f"well-posedness: numbers must be 1-{MAX_PROPOSED_NUMBER} "
+                    f"and the target 1-{MAX_VALUE}"
+                )
+            )
         else:
             rows.append(countdown_row(numbers, target, {"size": len(numbers)}))
     if not rows:

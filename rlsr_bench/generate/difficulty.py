@@ -28,7 +28,9 @@ class BandFilter:
 
         self.options = options
         self.task = get_task(options.task)
-        self.backend = get_backend(str(options.policy))
+        self.backend = get_backend(
+            str(options.policy), **options.backend_options(str(options.policy))
+        )
 
     def _sample(self, rows: list[dict[str, Any]]) -> list[list[str]]:
         from rlsr_bench.backends import ChatRequest, SamplingParams

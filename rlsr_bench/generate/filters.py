@@ -5,7 +5,8 @@ An integral's key is read the way the verifier reads it (``problem_info``): a *c
 *numeric fingerprint* (the integrand's values at fixed points, 9 significant digits, plus the
 limits' values). Two integrals are the same problem when either matches, so ``\\int 2\\sin x
 \\cos x\\,dx`` and ``\\int \\sin(2x)\\,dx`` collide. A Countdown puzzle's key is its sorted
-numbers and target. ``ProblemIndex`` holds keys of accepted problems and of the shipped sets.
+numbers and target (``rlsr_bench.countdown_gen.puzzle_key``). ``ProblemIndex`` holds keys of
+accepted problems and of the shipped sets.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ __all__ = [
     "FINGERPRINT_POINTS",
     "IntegralKey",
     "ProblemIndex",
-    "countdown_key",
     "integral_key",
 ]
 
@@ -102,15 +102,6 @@ def integral_key(problem: str) -> IntegralKey | str:
         text = ";".join(v or "-" for v in values) + "|" + ";".join(bounds)
         fingerprint = hashlib.sha1(text.encode()).hexdigest()[:16]
     return IntegralKey(info.kind, canonical, fingerprint, n_real)
-
-
-def countdown_key(numbers: Iterable[int], target: int) -> str:
-    """Return the identity of a Countdown puzzle (sorted numbers and target).
-
-    >>> countdown_key([8, 3, 8], 24)
-    '3,8,8->24'
-    """
-    return ",".join(str(n) for n in sorted(int(n) for n in numbers)) + f"->{int(target)}"
 
 
 class ProblemIndex:

@@ -19,10 +19,10 @@ import sympy
 
 from rlsr_bench.generate.filters import integral_key
 from rlsr_bench.generate.grammar import Knobs, X, render_latex, sample_with_families
+from rlsr_bench.generate.ledger import candidate_rng, rejected
 
 __all__ = [
     "MAX_PROBLEM_CHARS",
-    "candidate_rng",
     "definite_version",
     "draw_candidate",
     "finish_problem",
@@ -40,16 +40,6 @@ _LIMIT_CHOICES = (
     (0, sympy.pi / 2),
     (sympy.Rational(1, 2), 1),
 )
-
-
-def candidate_rng(seed: int, index: int) -> random.Random:
-    """The random source of candidate ``index`` of a run seeded ``seed`` (resume-safe)."""
-    return random.Random(f"rlsr-generate:{seed}:{index}")
-
-
-def rejected(reason: str, **fields: Any) -> dict[str, Any]:
-    """A rejected outcome with its reason."""
-    return {"status": "rejected", "reason": reason, **fields}
 
 
 def simplify_integrand(f: sympy.Expr, mode: str) -> sympy.Expr:

@@ -9,13 +9,34 @@ the resumed file is identical to an uninterrupted run's.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rlsr_bench.io import append_jsonl, atomic_write_text, iter_jsonl, jsonl_text
+from rlsr_bench.verdict import SAFETY_TIMEOUT
 
-__all__ = ["Ledger", "read_problems"]
+__all__ = ["Ledger", "candidate_rng", "read_problems", "rejected"]
+
+
+def candidate_rng(seed: int, index: int) -> random.Random:
+    """The random source of unit ``index`` of a run seeded ``seed`` (rows are resume-safe).
+
+    >>> candidate_rng(0, 3).random() == candidate_rng(0, 3).random()
+    True
+    """
+    return random.Random(f"rlsr-generate:{seed}:{index}")
+
+
+def rejected(reason: str, **fields: Any) -> dict[str, Any]:
+    """A rejected outcome with its reason.
+
+    >>> rejected("parse: empty", method="variants")
+    {'status': 'rejected', 'reason': 'parse: empty', 'method': 'variants'}
+    """
+    return {"status": "rejected", "reason": reason, **fields}
+
 
 _STAGES = (
     ("parse", "parse"),
@@ -23,7 +44,8 @@ _STAGES = (
     ("well-posedness", "well_posedness"),
     ("unsolvable", "well_posedness"),
     ("reference check", "reference"),
-    ("timeout", "timeout"),
+    (SAFETY_TIMEOUT, "timeout"),  # "safety timeout after 8 s" (scheduler.KillablePool)
+    ("timeout", "timeout"),  # "timeout after 8s", in problems files written before
     ("worker died", "timeout"),
     ("near-duplicate", "duplicate"),
     ("contaminated", "contamination"),
@@ -32,7 +54,11 @@ _STAGES = (
 
 
 def stage_of(reason: str) -> str:
-    """The filter a rejection reason belongs to (``other`` when unknown)."""
+    """The filter a rejection reason belongs to (``other`` when unknown).
+
+    >>> stage_of("safety timeout after 8 s"), stage_of("timeout after 8s"), stage_of("?")
+    ('timeout', 'timeout', 'other')
+    """
     for prefix, stage in _STAGES:
         if reason.startswith(prefix):
             return stage

@@ -10,6 +10,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from rlsr_bench.verdict import is_safety_timeout
+
 __all__ = ["GENERATE_SCHEMA_VERSION", "compute_metrics", "reason_class"]
 
 GENERATE_SCHEMA_VERSION = 1
@@ -106,6 +108,9 @@ def compute_metrics(rows: list[dict[str, Any]], options: Any) -> dict[str, Any]:
         "by_stage": dict(sorted(stages.items())),
         "rejection_reasons": dict(reasons.most_common(25)),
         "duplicates": stages.get("duplicate", 0),
+        "verifier_safety_timeouts": sum(
+            is_safety_timeout(str(r.get("reason", ""))) for r in rejected
+        ),
         "contamination_hits": contamination[:100],
         "n_contamination_hits": len(contamination),
         "difficulty_histograms": histograms,

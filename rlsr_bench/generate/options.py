@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -10,10 +11,14 @@ from rlsr_bench.errors import ConfigError
 from rlsr_bench.generate.grammar import FAMILIES
 from rlsr_bench.generate.transforms import TRANSFORMATIONS
 from rlsr_bench.registry import all_tasks, find_task
+from rlsr_bench.rundir import PROBLEMS
 
 __all__ = ["GenerateOptions", "GenerateResult"]
 
 Method = Literal["programmatic", "variants"]
+
+#: Longest check of one candidate, in seconds (a day; the worker pool's wait must stay finite).
+MAX_TIMEOUT = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,10 @@ class GenerateOptions:
     workers: int | None = None
     timeout: float = 8.0  # seconds per candidate in the killable worker
     max_candidates: int | None = None  # default: 20 x n + 100
+    # an OpenAI-compatible server (--model / --policy openai:URL#MODEL); None: the defaults
+    request_timeout: float | None = None
+    concurrency: int | None = None
+    max_retries: int | None = None
     # integration, programmatic
     depth: int = 2
     terms: int = 2
@@ -97,8 +106,19 @@ class GenerateOptions:
             out.append("simplify: expected fast, full or none")
         if not self.sizes or any(not 2 <= s <= 6 for s in self.sizes):
             out.append("sizes: expected numbers of numbers in 2..6")
-        if self.timeout <= 0:
-            out.append("timeout: expected a positive number of seconds")
+        if not _number(self.timeout) or not 0 < self.timeout <= MAX_TIMEOUT:
+            out.append(f"timeout: expected seconds in (0, {MAX_TIMEOUT:g}], got {self.timeout!r}")
+        for name in ("workers", "max_candidates"):
+            value = getattr(self, name)
+            if value is not None and (not _integer(value) or value < 1):
+                out.append(f"{name}: expected a positive integer, got {value!r}")
+        for name in ("max_new_tokens", "policy_max_new_tokens"):
+            if not _integer(getattr(self, name)) or getattr(self, name) < 1:
+                out.append(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+        try:
+            self.client_options()
+        except ConfigError as exc:
+            out.append(str(exc))
         if self.difficulty_signal not in (None, "verifier", "self"):
             out.append("difficulty_signal: expected verifier or self")
         if self.difficulty_signal and not self.policy:
@@ -109,6 +129,18 @@ class GenerateOptions:
         if self.k < 1 or self.variants_per_call < 1 or self.calls_per_batch < 1:
             out.append("k, variants_per_call and calls_per_batch: expected positive integers")
         return out
+
+    def client_options(self) -> dict[str, Any]:
+        """``OpenAIBackend`` keywords of ``--request-timeout/--concurrency/--max-retries``."""
+        from rlsr_bench.backends.openai_compat import client_options
+
+        return client_options(self.request_timeout, self.concurrency, self.max_retries)
+
+    def backend_options(self, spec: str) -> dict[str, Any]:
+        """The options ``get_backend(spec)`` takes from these: the client's for a server."""
+        from rlsr_bench.models import parse_model_spec
+
+        return self.client_options() if parse_model_spec(spec).kind == "openai" else {}
 
     @property
     def candidate_budget(self) -> int:
@@ -140,11 +172,21 @@ class GenerateOptions:
 
 @dataclass(frozen=True)
 class GenerateResult:
-    """Where a generate run wrote its files, and its metrics (the content of metrics.json)."""
+    """Where a generate run wrote its files, its metrics (the content of metrics.json) and its
+    rows (every candidate of ``problems.jsonl``, in memory for a caller such as the loop)."""
 
     run_dir: Path
     metrics: dict[str, Any]
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def problems_path(self) -> Path:
-        return self.run_dir / "problems.jsonl"
+        return self.run_dir / PROBLEMS
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return _integer(value) or (isinstance(value, float) and math.isfinite(value))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rlsr_bench.io import atomic_write_text
-from rlsr_bench.runfiles import read_json
+from rlsr_bench.rundir import METRICS, PROBLEMS, REPORT, read_json
 
 __all__ = ["render_section", "write_report"]
 
@@ -111,16 +111,14 @@ def write_report(run_dir: Path) -> Path:
     """Write ``report.html`` of a generate run directory and return its path."""
     from rlsr_bench.generate.ledger import read_problems
 
-    metrics = read_json(run_dir / "metrics.json")
-    rows = (
-        read_problems(run_dir / "problems.jsonl") if (run_dir / "problems.jsonl").exists() else []
-    )
+    metrics = read_json(run_dir / METRICS)
+    rows = read_problems(run_dir / PROBLEMS) if (run_dir / PROBLEMS).exists() else []
     html = (
         "<!doctype html><html><head><meta charset='utf-8'><title>rlsr-bench generate</title>"
         f"<style>{_CSS}</style></head><body><h1>rlsr-bench generate — {escape(run_dir.name)}</h1>"
         f"{render_section(metrics, rows)}</body></html>\n"
     )
-    path = run_dir / "report.html"
+    path = run_dir / REPORT
     atomic_write_text(path, html)
     return path
 
@@ -132,11 +130,11 @@ def _build(data: Any) -> Any:
     from rlsr_bench.generate.ledger import read_problems
     from rlsr_bench.report.page import SectionContent
 
-    path = data.run_dir / "metrics.json"
+    path = data.run_dir / METRICS
     if not path.exists():
         return None
     metrics = read_json(path)
-    problems = data.run_dir / "problems.jsonl"
+    problems = data.run_dir / PROBLEMS
     rows = read_problems(problems) if problems.exists() else []
     html = Markup(render_section(metrics, rows))  # every value in it is html.escape-d
     return SectionContent({"generate": {"html": html}}, [("generate", "generated problems")])

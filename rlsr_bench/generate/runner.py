@@ -5,7 +5,8 @@ from per-unit seeded random sources, checked (integrals in ``OrderedPool`` worke
 in-process by the exact solver), filtered in the parent (contamination against every shipped
 evaluation set, near-duplicates against the problems accepted so far, optionally the policy's
 solve-rate band) and appended to ``problems.jsonl`` one unit at a time. ``resume`` reopens the
-run directory and continues from the first unit not written.
+run directory and continues from the first unit not written; the directory is opened and
+locked by ``rlsr_bench.rundir.open_run_dir``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.generate.filters import ProblemIndex, row_keys
@@ -23,6 +24,10 @@ from rlsr_bench.generate.ledger import Ledger, stage_of
 from rlsr_bench.generate.options import GenerateOptions, GenerateResult
 from rlsr_bench.io import write_json
 from rlsr_bench.registry import get_task
+from rlsr_bench.rundir import METRICS, PROBLEMS, RUN_INFO, finish_run_info, open_run_dir
+
+if TYPE_CHECKING:
+    from rlsr_bench.rundir import RunDir
 
 __all__ = ["generate"]
 
@@ -34,24 +39,21 @@ _ROW_FIELDS = (
 )  # fmt: skip
 
 
-def _open_run_dir(options: GenerateOptions) -> tuple[Path, GenerateOptions]:
-    from rlsr_bench.rundir import create_run_dir, new_run_info, write_run_info
+def _open_run_dir(options: GenerateOptions) -> tuple[RunDir, GenerateOptions]:
+    """Open (and lock) the run directory; an existing one is resumed with its stored options."""
+    from rlsr_bench.rundir import new_run_info
 
     run_dir = options.run_dir
-    if run_dir is not None and (run_dir / "run.json").exists():
-        # An existing run directory is resumed with the options it was started with.
-        stored = _read_json(run_dir / "run.json").get("options") or {}
-        keep = {"run_dir": run_dir, "resume": True, "quiet": options.quiet}
+    resume = options.resume or (run_dir is not None and (run_dir / RUN_INFO).exists())
+    run = open_run_dir("generate", path=run_dir, parent=options.runs_parent, resume=resume)
+    if run.resumed:
+        stored = (run.info.options if run.info else None) or {}
+        keep = {"run_dir": run.path, "resume": True, "quiet": options.quiet}
         try:
-            return run_dir, GenerateOptions.from_json(stored, **keep)
+            return run, GenerateOptions.from_json(stored, **keep)
         except ConfigError as exc:
-            raise ConfigError(f"{run_dir / 'run.json'}: not a generate run ({exc})") from None
-    if options.resume:
-        raise ConfigError(f"--resume {run_dir}: not a generate run directory (no run.json)")
-    if run_dir is None:
-        run_dir = create_run_dir("generate", options.runs_parent)
-    else:
-        run_dir.mkdir(parents=True, exist_ok=True)
+            run.close()
+            raise ConfigError(f"{run.path / RUN_INFO}: not a generate run ({exc})") from None
     models = {k: v for k, v in (("model", options.model), ("policy", options.policy)) if v}
     info = new_run_info(
         "generate",
@@ -60,8 +62,12 @@ def _open_run_dir(options: GenerateOptions) -> tuple[Path, GenerateOptions]:
         data=[str(options.seeds)] if options.seeds else [],
         options=options.to_json(),
     )
-    write_run_info(run_dir, info)
-    return run_dir, options
+    try:
+        run.write_info(info)
+    except BaseException:
+        run.close(failed=True)
+        raise
+    return run, options
 
 
 class _Filters:
@@ -146,14 +152,24 @@ def generate(options: GenerateOptions) -> GenerateResult:
     >>> result.metrics["accepted"]  # doctest: +SKIP
     3
     """
+    run, options = _open_run_dir(options)
+    with run:
+        metrics, rows = _generate(run.path, options)
+        if options.report:
+            _write_report(run.path)
+    return GenerateResult(run.path, metrics, rows)
+
+
+def _generate(
+    run_dir: Path, options: GenerateOptions
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Generate into the open run directory (see ``generate``); return the metrics and rows."""
     from rlsr_bench.generate.difficulty import BandFilter
     from rlsr_bench.generate.metrics import compute_metrics
     from rlsr_bench.generate.workers import OrderedPool
     from rlsr_bench.progress import progress
-    from rlsr_bench.rundir import utc_now
 
-    run_dir, options = _open_run_dir(options)
-    ledger = Ledger.open(run_dir / "problems.jsonl")
+    ledger = Ledger.open(run_dir / PROBLEMS)
     started = time.monotonic()
     filters = _Filters(options, ledger)
     band = BandFilter(options) if options.difficulty_signal else None
@@ -207,11 +223,9 @@ def generate(options: GenerateOptions) -> GenerateResult:
     elapsed = time.monotonic() - started
     metrics = compute_metrics(ledger.rows, options)
     metrics["timing"] = {"seconds_this_session": round(elapsed, 3)}
-    write_json(run_dir / "metrics.json", metrics)
-    _finish_run_info(run_dir, utc_now())
-    if options.report:
-        _write_report(run_dir)
-    return GenerateResult(run_dir, metrics)
+    write_json(run_dir / METRICS, metrics)
+    finish_run_info(run_dir)
+    return metrics, list(ledger.rows)
 
 
 def _write_report(run_dir: Path) -> None:
@@ -221,20 +235,3 @@ def _write_report(run_dir: Path) -> None:
 
     if write_page(run_dir, on_error="warn") is None:
         write_report(run_dir)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    from rlsr_bench.errors import DataError
-    from rlsr_bench.runfiles import read_json
-
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected a JSON object")
-    return data
-
-
-def _finish_run_info(run_dir: Path, finished: str) -> None:
-    path = run_dir / "run.json"
-    info = _read_json(path)
-    info["finished"] = finished
-    write_json(path, info)

@@ -1,8 +1,8 @@
 """Inputs of a generate run: seed problems, and the keys of every shipped evaluation set.
 
-Seeds default to the Integration Bee qualifiers of the *training* years (up to the training
-recipes' ``train_max_year``, 2022); the later years and the 2025 exam are evaluation sets and
-never seed anything. The evaluation index holds the keys (canonical form and numeric
+Seeds default to the Integration Bee qualifiers of the *training* years (up to the task's
+``TRAIN_MAX_YEAR``, 2022, also the training recipes' default ``train_max_year``); the later
+years and the 2025 exam are evaluation sets and never seed anything. The evaluation index holds the keys (canonical form and numeric
 fingerprint, see ``filters``) of the evaluation-year qualifiers and the 2025 set, and the keys
 of the Countdown evaluation split; it is computed once in killable workers and cached on disk.
 """
@@ -19,6 +19,7 @@ from rlsr_bench.errors import DataError, located
 from rlsr_bench.generate.filters import ProblemIndex
 from rlsr_bench.io import iter_jsonl
 from rlsr_bench.registry import get_task
+from rlsr_bench.registry.integration import TRAIN_MAX_YEAR
 
 __all__ = [
     "EVAL_MIN_YEAR",
@@ -33,13 +34,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def _train_max_year() -> int:
-    from rlsr_bench.recipes import DataOptions
-
-    return int(DataOptions.model_fields["train_max_year"].default)
-
-
-EVAL_MIN_YEAR = _train_max_year() + 1  # 2023: qualifiers from this year on are held out
+EVAL_MIN_YEAR = TRAIN_MAX_YEAR + 1  # 2023: qualifiers from this year on are held out
 
 
 def training_seeds() -> list[dict[str, Any]]:
@@ -100,32 +95,86 @@ def eval_index(task: str, *, workers: int = 2, timeout: float = 20.0) -> Problem
     return get_task(task).problem_generator().eval_index(workers=workers, timeout=timeout)
 
 
-def integration_eval_keys(workers: int, timeout: float) -> dict[str, list[str]]:
-    """Keys of the evaluation qualifiers (computed in killable workers, cached on disk)."""
+#: The keys of the evaluation qualifiers as the code computes them, shipped with the data so a
+#: cold cache costs a file read, not a worker pool (``write_shipped_eval_keys`` refreshes it;
+#: tests/generate/test_sources.py fails when it no longer matches what the code computes).
+SHIPPED_EVAL_KEYS = "eval_keys.json"
+
+
+def _eval_keys_digest(problems: list[dict[str, Any]]) -> str:
     from rlsr_bench.generate.filters import FINGERPRINT_POINTS
-    from rlsr_bench.generate.workers import OrderedPool
-    from rlsr_bench.paths import cache_dir
     from rlsr_bench.verifiers.integration import VERSION
 
-    problems = eval_qualifiers()
-    digest = hashlib.sha256(
+    return hashlib.sha256(
         json.dumps([problems, VERSION, FINGERPRINT_POINTS], sort_keys=True).encode()
     ).hexdigest()[:16]
-    path = cache_dir("generate") / f"eval-keys-{digest}.json"
+
+
+def _shipped_eval_keys_path() -> Path:
+    from rlsr_bench.paths import asset_dir
+
+    return asset_dir("tasks") / "integration_bee" / "data" / SHIPPED_EVAL_KEYS
+
+
+def _shipped_eval_keys(digest: str) -> dict[str, list[str]] | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        shipped = json.loads(_shipped_eval_keys_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        pass
+        return None
+    if not isinstance(shipped, dict) or shipped.get("digest") != digest:
+        return None  # another verifier version or data: computed and cached as usual
+    keys = shipped.get("keys")
+    return keys if isinstance(keys, dict) else None
+
+
+def integration_eval_keys(
+    workers: int, timeout: float, *, use_shipped: bool = True
+) -> dict[str, list[str]]:
+    """Keys of the evaluation qualifiers: shipped with the data, else computed in killable
+    workers and cached on disk (only when every problem was keyed: a check cut short by the
+    worker's safety timeout is not cached, so it cannot stick)."""
+    from rlsr_bench.generate.workers import OrderedPool
+    from rlsr_bench.paths import cache_dir
+
+    problems = eval_qualifiers()
+    digest = _eval_keys_digest(problems)
+    if use_shipped:
+        shipped = _shipped_eval_keys(digest)
+        if shipped is not None:
+            return shipped
+    path = cache_dir("generate") / f"eval-keys-{digest}.json"
+    if use_shipped:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
     keys: dict[str, list[str]] = {}
+    complete = True
     with OrderedPool(_key_worker, workers=workers, timeout=timeout) as pool:
         for problem, result in zip(
             problems, pool.imap({"problem": p["problem"]} for p in problems), strict=True
         ):
+            complete = complete and "error" not in result
             keys[problem["id"]] = [k for k in result.get("keys", []) if k]
     from rlsr_bench.io import atomic_write_text
 
+    if not complete:
+        logger.warning("some evaluation keys were cut short by the safety timeout: not cached")
+        return keys
     try:
         atomic_write_text(path, json.dumps(keys))
     except Exception:  # a read-only cache only costs the recomputation next time
         logger.warning("could not cache the evaluation keys in %s", path)
     return keys
+
+
+def write_shipped_eval_keys(workers: int = 2, timeout: float = 60.0) -> Path:
+    """Recompute the evaluation keys and write the shipped file (after a verifier change)."""
+    from rlsr_bench.io import atomic_write_text
+
+    problems = eval_qualifiers()
+    keys = integration_eval_keys(workers, timeout, use_shipped=False)
+    path = _shipped_eval_keys_path()
+    text = json.dumps({"digest": _eval_keys_digest(problems), "keys": keys}, sort_keys=True)
+    atomic_write_text(path, text + "\n")
+    return path

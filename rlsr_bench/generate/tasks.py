@@ -66,9 +66,13 @@ class ProblemGenerator:
         """The name of the variant prompt (``generators/<name>.yaml``)."""
         raise NotImplementedError
 
+    def default_seeds(self, seed: int) -> list[dict[str, Any]]:
+        """The task's training-split seeds (``seed_row`` fields): a run's seeds without a file."""
+        raise NotImplementedError
+
     def variant_seeds(self, options: GenerateOptions) -> list[dict[str, Any]]:
         """The seeds model variants start from when no seeds file is given."""
-        raise NotImplementedError
+        return self.default_seeds(options.seed)
 
     def shown(self, seed: Mapping[str, Any]) -> str:
         """A seed as shown in a variant prompt."""
@@ -93,24 +97,39 @@ class CountdownGenerator(ProblemGenerator):
         return [row.get("fingerprint")]
 
     def seed_row(self, row: Mapping[str, Any], path: Path, line: int) -> dict[str, Any]:
-        """``{"id": str, "numbers": [int 1-999], "target": positive int}``."""
+        """``{"id": str, "numbers": [1 to 6 ints 1-999], "target": int 1-10000}`` (capped)."""
+        from rlsr_bench.countdown_gen import MAX_NUMBERS, MAX_PROPOSED_NUMBER, MAX_VALUE
+
         numbers, target = row.get("numbers"), row.get("target")
-        if not isinstance(numbers, list) or not all(
-            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 999 for n in numbers
+        if (
+            not isinstance(numbers, list)
+            or not 1 <= len(numbers) <= MAX_NUMBERS
+            or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_PROPOSED_NUMBER
+                for n in numbers
+            )
         ):
-            raise DataError(located(path, line, "numbers", "expected a list of integers 1-999"))
-        if not isinstance(target, int) or isinstance(target, bool) or target < 1:
-            raise DataError(located(path, line, "target", "expected a positive integer"))
+            raise DataError(
+                located(
+                    path,
+                    line,
+                    "numbers",
+                    f"expected a list of 1 to {MAX_NUMBERS} integers 1-{MAX_PROPOSED_NUMBER}",
+                )
+            )
+        if not isinstance(target, int) or isinstance(target, bool) or not 1 <= target <= MAX_VALUE:
+            raise DataError(located(path, line, "target", f"expected an integer 1-{MAX_VALUE}"))
         return {"id": row["id"], "numbers": numbers, "target": target}
 
     def eval_index(self, *, workers: int, timeout: float) -> ProblemIndex:
         """The keys of the Countdown evaluation split."""
+        from rlsr_bench.countdown_gen import puzzle_key
         from rlsr_bench.data import load_countdown_eval
-        from rlsr_bench.generate.filters import ProblemIndex, countdown_key
+        from rlsr_bench.generate.filters import ProblemIndex
 
         index = ProblemIndex()
         for puzzle in load_countdown_eval():
-            index.add(str(puzzle["id"]), [countdown_key(puzzle["numbers"], puzzle["target"])])
+            index.add(str(puzzle["id"]), [puzzle_key(puzzle["numbers"], puzzle["target"])])
         return index
 
     def programmatic_units(self, options: GenerateOptions, start: int, pool: Any) -> Units:
@@ -126,11 +145,14 @@ class CountdownGenerator(ProblemGenerator):
         """The shipped Countdown variant prompt."""
         return "countdown_variants"
 
-    def variant_seeds(self, options: GenerateOptions) -> list[dict[str, Any]]:
-        """64 generated training puzzles."""
+    def default_seeds(self, seed: int) -> list[dict[str, Any]]:
+        """64 generated training puzzles (never in the evaluation split)."""
         from rlsr_bench.countdown_gen import training_puzzles
 
-        return training_puzzles(64, seed=options.seed)
+        return [
+            {"id": p["id"], "numbers": p["numbers"], "target": p["target"]}
+            for p in training_puzzles(64, seed=seed)
+        ]
 
     def shown(self, seed: Mapping[str, Any]) -> str:
         """The numbers and the target."""
@@ -141,7 +163,7 @@ class CountdownGenerator(ProblemGenerator):
     ) -> list[dict[str, Any]]:
         """``numbers: [...], target: N`` lines, each proven solvable by the exact solver."""
         from rlsr_bench.generate.countdown import read_proposals
-        from rlsr_bench.generate.integration import rejected
+        from rlsr_bench.generate.ledger import rejected
         from rlsr_bench.generate.variants import MAX_OUTPUT_CHARS
 
         if len(text) > MAX_OUTPUT_CHARS:
@@ -202,10 +224,14 @@ class IntegrationGenerator(ProblemGenerator):
 
     def programmatic_units(self, options: GenerateOptions, start: int, pool: Any) -> Units:
         """Built integrals, some transformed from a seed, checked in the pool."""
-        from rlsr_bench.generate.integration import candidate_rng
-        from rlsr_bench.generate.sources import load_seeds, training_seeds
+        from rlsr_bench.generate.ledger import candidate_rng
+        from rlsr_bench.generate.sources import load_seeds
 
-        seeds = load_seeds(options.seeds, options.task) if options.seeds else training_seeds()
+        seeds = (
+            load_seeds(options.seeds, options.task)
+            if options.seeds
+            else self.default_seeds(options.seed)
+        )
         parents: dict[int, str] = {}  # unit -> seed id, for rows whose check died or timed out
 
         def payloads() -> Iterator[dict[str, Any]]:
@@ -238,11 +264,15 @@ class IntegrationGenerator(ProblemGenerator):
         """The prompt the options name (``--prompt``)."""
         return options.prompt
 
-    def variant_seeds(self, options: GenerateOptions) -> list[dict[str, Any]]:
-        """The training-year qualifiers that have a reference answer."""
+    def default_seeds(self, seed: int) -> list[dict[str, Any]]:
+        """The training-year qualifier integrals (``seed`` unused)."""
         from rlsr_bench.generate.sources import training_seeds
 
-        return [s for s in training_seeds() if s.get("answer")]
+        return training_seeds()
+
+    def variant_seeds(self, options: GenerateOptions) -> list[dict[str, Any]]:
+        """The training-year qualifiers that have a reference answer."""
+        return [s for s in self.default_seeds(options.seed) if s.get("answer")]
 
     def shown(self, seed: Mapping[str, Any]) -> str:
         """The integral's LaTeX."""

@@ -22,12 +22,8 @@ from typing import Any
 import sympy
 
 from rlsr_bench.generate.grammar import Knobs, X, sample_antiderivative
-from rlsr_bench.generate.integration import (
-    candidate_rng,
-    definite_version,
-    finish_problem,
-    rejected,
-)
+from rlsr_bench.generate.integration import definite_version, finish_problem
+from rlsr_bench.generate.ledger import candidate_rng, rejected
 
 __all__ = ["TRANSFORMATIONS", "read_seed", "transform_seed"]
 

@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rlsr_bench.errors import ConfigError
-from rlsr_bench.generate.integration import candidate_rng, rejected
+from rlsr_bench.generate.ledger import candidate_rng, rejected
 from rlsr_bench.generate.options import GenerateOptions
 from rlsr_bench.registry import get_task
 
@@ -251,7 +251,7 @@ def variant_units(
     prompt = load_prompt(generator.variant_prompt(options))
     if prompt.task != options.task:
         raise ConfigError(f"generator prompt {prompt.id} is for task {prompt.task!r}")
-    backend = get_backend(str(options.model))
+    backend = get_backend(str(options.model), **options.backend_options(str(options.model)))
     seeds = _seeds(options)
     unit = start
     while True:

@@ -5,14 +5,13 @@
 PosixPath('runs/20260101T000000Z-loop')
 """
 
-from rlsr_bench.loop.recipe import LoopRecipe, apply_loop_overrides, load_loop_recipe
+from rlsr_bench.loop.recipe import LoopRecipe, load_loop_recipe
 from rlsr_bench.loop.report import load_loop_run, write_loop_report
 from rlsr_bench.loop.runner import LoopResult, final_metrics, run_loop
 
 __all__ = [
     "LoopRecipe",
     "LoopResult",
-    "apply_loop_overrides",
     "final_metrics",
     "load_loop_recipe",
     "load_loop_run",

@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rlsr_bench.io import append_jsonl, atomic_write_text, iter_jsonl, jsonl_text
+from rlsr_bench.io import append_jsonl
+from rlsr_bench.rundir import ITEMS, resume_items
+from rlsr_bench.verdict import is_safety_timeout
 
 if TYPE_CHECKING:
     from rlsr_bench.loop.recipe import EvalOptions
@@ -49,17 +51,6 @@ def heldout_problems(
     return sets
 
 
-def _answered(path: Path) -> dict[str, dict[str, Any]]:
-    if not path.is_file():
-        return {}
-    return {str(r["id"]): r for _, r in iter_jsonl(path, skip_torn_tail=True)}
-
-
-def _rewrite_clean(path: Path, rows: Mapping[str, Mapping[str, Any]]) -> None:
-    if path.is_file():
-        atomic_write_text(path, jsonl_text(rows.values()))
-
-
 def evaluate_round(
     task: str,
     model: str,
@@ -75,15 +66,14 @@ def evaluate_round(
     replies (default: the model's greedy answers through a disk-cached backend, built only when
     something is left to answer).
     """
-    from rlsr_bench.evaluate import score_response
+    from rlsr_bench.evaluate import verify_and_score
     from rlsr_bench.registry import get_task
 
     spec = get_task(task)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    items_path = out_dir / "items.jsonl"
-    done = _answered(items_path)
-    _rewrite_clean(items_path, done)
+    items_path = out_dir / ITEMS
+    done = resume_items(items_path)
     sets = heldout_problems(task, limit=options.limit, exam_years=options.exam_years)
     todo = [
         (name, p) for name, problems in sets.items() for p in problems if str(p["id"]) not in done
@@ -97,8 +87,11 @@ def evaluate_round(
         replies = generate([spec.messages(p) for _, p in chunk])  # type: ignore[misc]
         rows = []
         for (name, problem), reply in zip(chunk, replies, strict=True):
-            scores = score_response(spec, problem, reply, timeout=options.timeout)
-            rows.append({"id": str(problem["id"]), "set": name, "response": reply, **scores})
+            verdict, scores = verify_and_score(spec, problem, reply, timeout=options.timeout)
+            row = {"id": str(problem["id"]), "set": name, "response": reply, **scores}
+            if is_safety_timeout(verdict.reason):  # (absent otherwise: items as before)
+                row["safety_timeout"] = True
+            rows.append(row)
         append_jsonl(items_path, rows)
         done.update({r["id"]: r for r in rows})
     by_year = any("year" in p for ps in sets.values() for p in ps)
@@ -163,4 +156,7 @@ def _summary(
         "answer_rate": answered / total if total else None,
         "sets": per_set,
         "exams": scores,
+        "verifier_safety_timeouts": sum(
+            bool(done[str(p["id"])].get("safety_timeout")) for ps in sets.values() for p in ps
+        ),
     }

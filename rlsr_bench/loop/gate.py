@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rlsr_bench.errors import DataError, located
-from rlsr_bench.runfiles import read_json
+from rlsr_bench.rundir import read_json
 
 __all__ = ["LoopMetrics", "load_loop_metrics"]
 
@@ -47,36 +47,79 @@ class LoopMetrics(BaseModel):
     best_heldout_accuracy: float | None = None
     final: dict[str, Any] = {}
 
-    def flatten(self) -> dict[str, float | None]:
+    def flatten(self, *, nan_as_none: bool = True) -> dict[str, float | None]:
         """The gateable figures by key (see the module docstring).
+
+        A NaN or infinite value is None (undefined) unless ``nan_as_none`` is false (then it is
+        kept, for ``check --write-baseline`` to refuse it).
 
         >>> LoopMetrics(task="countdown", reward="self", rounds_completed=1, rounds_planned=1,
         ...     final={"heldout_accuracy": 0.25}).flatten()["loop/heldout/accuracy"]
         0.25
         """
-        final = self.final
-        flat: dict[str, float | None] = {
-            "loop/heldout/accuracy": _clean(final.get("heldout_accuracy")),
-            "loop/best_heldout/accuracy": _clean(self.best_heldout_accuracy),
-            "loop/train/verifier_reward_mean": _clean(final.get("verifier_reward_mean")),
-            "loop/train/self_reward_mean": _clean(final.get("self_reward_mean")),
+        return {
+            key: _clean(value, field, nan_as_none=nan_as_none)
+            for key, (field, value) in self._figures().items()
         }
+
+    def _figures(self) -> dict[str, tuple[str, Any]]:
+        """Each gate key with the field it comes from and that field's raw value."""
+        final = self.final
+        figures: dict[str, tuple[str, Any]] = {
+            "loop/heldout/accuracy": ("final.heldout_accuracy", final.get("heldout_accuracy")),
+            "loop/best_heldout/accuracy": ("best_heldout_accuracy", self.best_heldout_accuracy),
+        }
+        for name in ("verifier_reward_mean", "self_reward_mean"):
+            figures[f"loop/train/{name}"] = (f"final.{name}", final.get(name))
         for key, value in sorted(final.items()):
             if key.startswith("exam_"):
-                flat[f"loop/{key}/exam_score"] = _clean(value)
+                figures[f"loop/{key}/exam_score"] = (f"final.{key}", value)
         if "exams_passed" in final:
-            flat["loop/exams/passed"] = _clean(final["exams_passed"])
+            figures["loop/exams/passed"] = ("final.exams_passed", final["exams_passed"])
         for where in ("generated", "heldout"):
             for metric in _JUDGE_METRICS:
-                flat[f"loop/judge_{where}/{metric}"] = _clean(final.get(f"judge_{where}_{metric}"))
-        return flat
+                field = f"judge_{where}_{metric}"
+                figures[f"loop/judge_{where}/{metric}"] = (f"final.{field}", final.get(field))
+        return figures
 
+    def check_figures(self) -> tuple[str, str] | None:
+        """Return ``(field, problem)`` of the first gateable value that is not a number or null.
 
-def _clean(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
+        >>> LoopMetrics(task="countdown", reward="self", rounds_completed=1, rounds_planned=1,
+        ...     final={"heldout_accuracy": "0.9"}).check_figures()
+        ('final.heldout_accuracy', 'expected a number or null, got a string')
+        """
+        for field, value in self._figures().values():
+            try:
+                _clean(value, field)
+            except _BadFigure as exc:
+                return exc.field, exc.problem
         return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+
+
+_KINDS = {str: "a string", dict: "an object", list: "a list", bool: "a boolean"}
+
+
+class _BadFigure(ValueError):
+    """A gateable value that is not a number (``field`` names it)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"field '{field}': {problem}")
+        self.field, self.problem = field, problem
+
+
+def _clean(value: Any, field: str, *, nan_as_none: bool = True) -> float | None:
+    """A gateable value as a float; None when null or (``nan_as_none``) not finite."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = _KINDS.get(type(value), type(value).__name__)
+        raise _BadFigure(field, f"expected a number or null, got {kind}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise _BadFigure(field, "expected a number, got an integer too large for a float") from None
+    return number if math.isfinite(number) or not nan_as_none else None
 
 
 def load_loop_metrics(path: Path) -> LoopMetrics:
@@ -89,8 +132,12 @@ def load_loop_metrics(path: Path) -> LoopMetrics:
         kind = data.get("kind") if isinstance(data, dict) else None
         raise DataError(located(path, None, "kind", f"expected 'loop', got {kind!r}"))
     try:
-        return LoopMetrics.model_validate(data)
+        metrics = LoopMetrics.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
         raise DataError(located(path, None, field, first["msg"])) from None
+    bad = metrics.check_figures()
+    if bad is not None:
+        raise DataError(located(path, None, *bad))
+    return metrics

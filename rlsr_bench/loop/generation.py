@@ -1,7 +1,7 @@
 """Phase 1 of a round: generate practice problems, and keep the pool of accepted ones.
 
 The generator is ``rlsr_bench.generate.generate`` (one run per method into ``generate/<method>``,
-seeded with its default seeds plus the previous rounds' accepted problems); it filters and
+seeded with the task's training-split seeds plus the previous rounds' accepted problems); it filters and
 decontaminates every candidate. The loop gives ids a round prefix and rejects problems already
 in the pool (same fingerprint).
 
@@ -13,13 +13,38 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.io import atomic_write_text, iter_jsonl, jsonl_text
+from rlsr_bench.rundir import ACCEPTED, POOL, POOL_BEFORE, PROBLEMS, SEEDS
+from rlsr_bench.verdict import is_safety_timeout
 
-__all__ = ["accepted", "generate_round", "summarize_problems"]
+__all__ = [
+    "RoundProblems",
+    "accepted",
+    "generate_round",
+    "load_round_problems",
+    "summarize_problems",
+]
+
+
+@dataclass
+class RoundProblems:
+    """What the generate phase hands to the next phases: its summary (for ``rounds.jsonl``),
+    this round's accepted problems and the pool before the round (both also written, for
+    resume and for people: ``accepted.jsonl``, ``pool-before.jsonl``)."""
+
+    summary: dict[str, Any]
+    fresh: list[dict[str, Any]] = field(default_factory=list)
+    pool_before: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_round_problems(out_dir: Path, summary: dict[str, Any]) -> RoundProblems:
+    """A finished generate phase read back from its files (a resumed loop)."""
+    return RoundProblems(summary, _read(out_dir / ACCEPTED), _read(out_dir / POOL_BEFORE))
 
 
 def accepted(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -64,6 +89,7 @@ def summarize_problems(rows: Sequence[Mapping[str, Any]], pool_size: int) -> dic
         }
 
     n_accepted = sum(1 for r in rows if r.get("status", "accepted") == "accepted")
+    timeouts = sum(is_safety_timeout(str(r.get("reason") or "")) for r in rows)
     return {
         "candidates": len(rows),
         "accepted": n_accepted,
@@ -74,19 +100,22 @@ def summarize_problems(rows: Sequence[Mapping[str, Any]], pool_size: int) -> dic
         "by_transformation": _counts(by_transformation),
         "reasons": dict(reasons.most_common()),
         "difficulty": {k: round(sum(v) / len(v), 4) for k, v in sorted(difficulty.items())},
+        "verifier_safety_timeouts": timeouts,
     }
 
 
-def _seeds_file(task: str, pool: Sequence[Mapping[str, Any]], path: Path) -> Path | None:
-    """Seeds for this round: the generator's default seeds plus the pool's problems."""
+def _seeds_file(task: str, pool: Sequence[Mapping[str, Any]], path: Path, seed: int) -> Path | None:
+    """Seeds for this round: the task's training-split seeds plus the pool's problems.
+
+    Round 1 (an empty pool) writes none: each method starts from its own default seeds.
+    """
     if not pool:
-        return None  # the generator's own default seeds
-    from rlsr_bench import generate as gen
+        return None
     from rlsr_bench.registry import get_task
 
-    names = [f.name for f in get_task(task).fields]
-    default = getattr(gen, "default_seeds", None)
-    rows = [dict(r) for r in default(task)] if default is not None else []
+    task_spec = get_task(task)
+    names = [f.name for f in task_spec.fields]
+    rows = [dict(r) for r in task_spec.problem_generator().default_seeds(seed)]
     rows += [{"id": str(p["id"]), **{n: p[n] for n in names if n in p}} for p in pool]
     _write(path, rows)
     return path
@@ -124,8 +153,7 @@ def _generate(
         options = GenerateOptions(**wanted)
     except TypeError as exc:  # a key of generate.options that GenerateOptions does not have
         raise ConfigError(f"generate.options: {exc}") from None
-    result = generate(options)
-    return _read(Path(getattr(result, "run_dir", out_dir)) / "problems.jsonl")
+    return generate(options).rows  # in memory (also in the run's problems.jsonl)
 
 
 def _in_round(
@@ -159,25 +187,26 @@ def generate_round(
     run_dir: Path,
     out_dir: Path,
     policy: str | None = None,
-) -> dict[str, Any]:
+) -> RoundProblems:
     """Generate this round's problems into ``out_dir``; update ``RUN/pool.jsonl``; summarize.
 
     The pool before this round is ``round-NN/pool-before.jsonl`` (the previous round's pool),
     so a redone round sees the same pool and generates the same problems.
     """
-    pool_path = Path(run_dir) / "pool.jsonl"
-    before = out_dir / "pool-before.jsonl"
+    pool_path = Path(run_dir) / POOL
+    before = out_dir / POOL_BEFORE
     if not before.is_file():
         _write(before, _read(pool_path))
     pool = _read(before)
-    seeds_file = _seeds_file(task, pool, out_dir / "seeds.jsonl") if from_previous else None
+    round_seed = seed * 1000 + round_index * 10  # + the method's offset
+    seeds_file = _seeds_file(task, pool, out_dir / SEEDS, round_seed) if from_previous else None
     rows: list[dict[str, Any]] = []
     for offset, method in enumerate(methods):
         made = _generate(
             method,
             task=task,
             n=n,
-            seed=seed * 1000 + round_index * 10 + offset,
+            seed=round_seed + offset,
             model=model,
             policy=policy,
             seeds_file=seeds_file,
@@ -186,7 +215,7 @@ def generate_round(
         )
         rows += _in_round(made, round_index, pool)
     fresh = accepted(rows)
-    _write(out_dir / "problems.jsonl", rows)
-    _write(out_dir / "accepted.jsonl", fresh)
+    _write(out_dir / PROBLEMS, rows)
+    _write(out_dir / ACCEPTED, fresh)
     _write(pool_path, [*pool, *fresh])
-    return summarize_problems(rows, len(pool) + len(fresh))
+    return RoundProblems(summarize_problems(rows, len(pool) + len(fresh)), fresh, pool)

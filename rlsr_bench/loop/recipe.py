@@ -2,39 +2,31 @@
 
 A loop recipe names the task, the starting policy and the number of rounds, then one section per
 phase of a round: ``generate`` (problems), ``train`` (the fields of a train recipe, see
-``rlsr_bench.recipes.Recipe``; the loop sets its task, model, seed and data each round),
-``eval`` (held-out sets and exams), ``judge`` (the policy as self-judge on generated and
-held-out problems) and ``stop`` (the stop rules). Errors name the file, line and field.
+``rlsr_bench.training.recipe.Recipe``; the loop sets its task, model, seed and data each
+round), ``eval`` (held-out sets and exams), ``judge`` (the policy as self-judge on generated and
+held-out problems) and ``stop`` (the stop rules). Files are read and overridden by the shared
+``rlsr_bench.recipes`` (``read_yaml_model``, ``apply_overrides``): errors name the file, line
+and field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from rlsr_bench.errors import ConfigError, located
-from rlsr_bench.recipes import (
-    Recipe,
-    TaskName,
-    _config_error,
-    _key_lines,
-    _number,
-    find_recipe,
-    read_yaml_model,
-)
+from rlsr_bench.metrics import MAX_BOOTSTRAP
+from rlsr_bench.recipes import RecipeModel, TaskName, config_error, find_recipe, read_yaml_model
+from rlsr_bench.training.recipe import DataOptions, Recipe
 
 __all__ = [
     "EvalOptions",
-    "GenerateOptions",
     "JudgeOptions",
+    "LoopGenerateOptions",
     "LoopRecipe",
     "StopOptions",
     "TrainPart",
-    "apply_loop_overrides",
     "load_loop_recipe",
     "round_recipe",
 ]
@@ -43,11 +35,7 @@ __all__ = [
 _LOOP_OWNED = ("version", "task", "model", "seed", "data", "description")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class GenerateOptions(_Model):
+class LoopGenerateOptions(RecipeModel):
     """Phase 1: practice problems for the round (seeds + the previous rounds' accepted problems)."""
 
     methods: list[Literal["programmatic", "variants"]] = Field(
@@ -90,7 +78,7 @@ class TrainPart(Recipe):
         return self
 
 
-class EvalOptions(_Model):
+class EvalOptions(RecipeModel):
     """Phase 3: held-out accuracy with the verifier (and Integration Bee exams)."""
 
     limit: int | None = Field(
@@ -110,7 +98,7 @@ class EvalOptions(_Model):
     timeout: float = Field(5.0, gt=0.0, description="verifier seconds per answer")
 
 
-class JudgeOptions(_Model):
+class JudgeOptions(RecipeModel):
     """Phase 4: the policy judging itself on generated and on held-out problems."""
 
     n_generated: int = Field(32, ge=0, description="this round's generated problems judged")
@@ -123,11 +111,13 @@ class JudgeOptions(_Model):
         description="tag: the reply's <JUDGE_SCORE>; forced: an untagged reply is scored by "
         "the policy's next-token choice of 0/1 (as reward.judge_score forced in training)",
     )
-    bootstrap: int = Field(1000, ge=0, description="bootstrap resamples for the CIs")
+    bootstrap: int = Field(
+        1000, ge=0, le=MAX_BOOTSTRAP, description="bootstrap resamples for the CIs"
+    )
     batch_size: int = Field(16, gt=0, description="generations per batch")
 
 
-class StopOptions(_Model):
+class StopOptions(RecipeModel):
     """Phase 5: when the loop stops before its last round."""
 
     on_alarm: bool = Field(True, description="stop when the reward-hacking alarm fired")
@@ -142,7 +132,7 @@ class StopOptions(_Model):
     )
 
 
-class LoopRecipe(_Model):
+class LoopRecipe(RecipeModel):
     """One loop recipe (``trainers/loop_*.yaml``)."""
 
     version: Literal[1]
@@ -151,34 +141,28 @@ class LoopRecipe(_Model):
     model: str = Field(description="starting policy: smollm2, a folder or hf:NAME")
     seed: int = 0
     rounds: int = Field(gt=0, le=99, description="rounds at most (the stop rules may end sooner)")
-    generate: GenerateOptions = GenerateOptions()
+    generate: LoopGenerateOptions = LoopGenerateOptions()
     train: TrainPart = TrainPart()
     eval: EvalOptions = EvalOptions()
     judge: JudgeOptions = JudgeOptions()
     stop: StopOptions = StopOptions()
 
+    @model_validator(mode="after")
+    def _pass_marks_name_exams(self) -> LoopRecipe:
+        """Every per-exam pass mark names an exam of the recipe."""
+        if not self.eval.pass_marks:
+            return self
+        from rlsr_bench.registry import get_task
 
-def _check_exams(
-    recipe: LoopRecipe, source: object, key_lines: Callable[[], dict[tuple[str, ...], int]]
-) -> LoopRecipe:
-    """Check that every per-exam pass mark names an exam of the recipe."""
-    from rlsr_bench.registry import get_task
-
-    years = {str(p["year"]) for p in get_task(recipe.task).eval_problems() if "year" in p}
-    exams = [str(y) for y in recipe.eval.exam_years if str(y) in years]
-    for exam in recipe.eval.pass_marks:
-        if exam not in exams:
-            lines = key_lines()  # read only on error
-            line = lines.get(("eval", "pass_marks", exam), lines.get(("eval", "pass_marks")))
-            raise ConfigError(
-                located(
-                    source,
-                    line,
-                    f"eval.pass_marks.{exam}",
-                    f"not an exam of this recipe (exams: {', '.join(exams) or 'none for this task'})",
+        years = {str(p["year"]) for p in get_task(self.task).eval_problems() if "year" in p}
+        exams = [str(y) for y in self.eval.exam_years if str(y) in years]
+        for exam in self.eval.pass_marks:
+            if exam not in exams:
+                raise ValueError(
+                    f"eval.pass_marks.{exam}: not an exam of this recipe "
+                    f"(exams: {', '.join(exams) or 'none for this task'})"
                 )
-            )
-    return recipe
+        return self
 
 
 def round_recipe(
@@ -189,8 +173,6 @@ def round_recipe(
     ``problems`` is the round's problems file; a train recipe whose ``data`` cannot read one
     falls back to the task's default training problems (``n_prompts`` of them where they are made).
     """
-    from rlsr_bench.recipes import DataOptions
-
     data: dict[str, Any] = {"seed": loop.seed + 1000 * round_index, "n_prompts": max(n_prompts, 1)}
     if problems is not None and "problems" in DataOptions.model_fields:
         data["problems"] = str(problems)
@@ -207,42 +189,15 @@ def round_recipe(
     try:
         return Recipe.model_validate(fields)
     except ValidationError as exc:
-        raise _config_error(f"loop round {round_index} train recipe", exc, {}) from None
+        raise config_error(f"loop round {round_index} train recipe", exc, {}) from None
 
 
 def load_loop_recipe(path: str | Path) -> LoopRecipe:
     """Load and validate a loop recipe file (or a shipped ``trainers/`` name).
 
+    Override fields with ``rlsr_bench.recipes.apply_overrides`` (as for a train recipe).
+
     >>> load_loop_recipe("loop_countdown_smollm2_cpu").rounds
     2
     """
-    path = find_recipe(path)
-    recipe = read_yaml_model(path, LoopRecipe, what="loop recipe fields")
-    return _check_exams(
-        recipe, path, lambda: _key_lines(yaml.compose(path.read_text(encoding="utf-8")))
-    )
-
-
-def apply_loop_overrides(
-    recipe: LoopRecipe, overrides: dict[str, Any], *, source: str = "--set"
-) -> LoopRecipe:
-    """Return a copy of ``recipe`` with dotted-key overrides applied and validated again.
-
-    >>> r = apply_loop_overrides(load_loop_recipe("loop_countdown_smollm2_cpu"), {"rounds": 1})
-    >>> r.rounds
-    1
-    """
-    data = recipe.model_dump(mode="python", exclude_unset=True)
-    for dotted, value in overrides.items():
-        parts = dotted.split(".")
-        target = data
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
-                raise ConfigError(located(source, None, dotted, f"{part!r} is not a section"))
-        target[parts[-1]] = _number(value)
-    try:
-        recipe = LoopRecipe.model_validate(data)
-    except ValidationError as exc:
-        raise _config_error(source, exc, {}) from None
-    return _check_exams(recipe, source, dict)
+    return read_yaml_model(find_recipe(path), LoopRecipe, what="loop recipe fields")

@@ -25,6 +25,7 @@ from rlsr_bench.loop.state import read_rounds
 from rlsr_bench.report import RunData, Section, SectionContent, load_run, register_section
 from rlsr_bench.report import render_report as _render_page
 from rlsr_bench.report.figures import error_bar, svg_uri
+from rlsr_bench.rundir import REPORT
 
 __all__ = ["LoopRun", "LoopRunData", "load_loop_run", "render_loop_section", "write_loop_report"]
 
@@ -305,6 +306,6 @@ def write_loop_report(
     page_data = LoopRunData(
         **{f.name: getattr(data, f.name) for f in fields(data)}, compare=compare
     )
-    output = output or Path(run_dir) / "report.html"
+    output = output or Path(run_dir) / REPORT
     atomic_write_text(output, _render_page(page_data))
     return output

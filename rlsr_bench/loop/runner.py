@@ -4,7 +4,8 @@ Each phase of each round runs once: its summary is recorded in ``round-NN/<phase
 when it finishes, and a resumed loop (``resume=True`` after a crash or kill -9) skips finished
 rounds and phases, resumes or deterministically redoes the phase that was cut, and so ends with
 the same ``rounds.jsonl`` as an uninterrupted run (timings aside). Round r trains from round
-r−1's final weights (round 1 from the recipe's model).
+r−1's final weights (round 1 from the recipe's model). The run directory is locked while the
+loop runs (``rlsr_bench.rundir.open_run_dir``): a second loop on it stops with exit 2.
 """
 
 from __future__ import annotations
@@ -20,14 +21,27 @@ from typing import Any
 import yaml
 
 from rlsr_bench.errors import ConfigError
-from rlsr_bench.io import atomic_write_text, jsonl_text, read_jsonl, write_json
+from rlsr_bench.io import atomic_write_text, jsonl_text, write_json
 from rlsr_bench.loop import state
 from rlsr_bench.loop.decide import decide
 from rlsr_bench.loop.evaluation import evaluate_round, heldout_problems
-from rlsr_bench.loop.generation import generate_round
-from rlsr_bench.loop.judging import measure_judge, sample_problems
+from rlsr_bench.loop.generation import RoundProblems, generate_round, load_round_problems
+from rlsr_bench.loop.judge_phase import measure_judge, sample_problems
 from rlsr_bench.loop.recipe import LoopRecipe, round_recipe
 from rlsr_bench.loop.training_phase import train_round
+from rlsr_bench.rundir import (
+    METRICS,
+    POOL,
+    PROBLEMS,
+    RECIPE,
+    ROUNDS,
+    RUN_INFO,
+    TRAIN_PROBLEMS,
+    RunDir,
+    finish_run_info,
+    new_run_info,
+    open_run_dir,
+)
 
 __all__ = ["LoopResult", "final_metrics", "run_loop"]
 
@@ -132,37 +146,35 @@ def _describe_judge(s: dict[str, Any]) -> str:
     )
 
 
-def _start(recipe: LoopRecipe, run_dir: Path | None, resume: bool, runs_dir: Path | None) -> Path:
-    from rlsr_bench.rundir import create_run_dir, new_run_info, write_run_info
-
-    if resume:
-        if run_dir is None or not (Path(run_dir) / "run.json").is_file():
-            raise ConfigError(f"--resume {run_dir}: no run.json there (not a loop run directory?)")
-        return Path(run_dir)
-    if run_dir is None:
-        run_dir = create_run_dir("loop", runs_dir)
-    run_dir = Path(run_dir)
-    if (run_dir / "rounds.jsonl").exists() or (run_dir / "run.json").exists():
-        raise ConfigError(f"{run_dir}: already holds a run; use --resume or a new --output")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(
-        run_dir / "recipe.yaml",
-        yaml.safe_dump(recipe.model_dump(mode="json", exclude_unset=True), sort_keys=False),
+def _start(recipe: LoopRecipe, run_dir: Path | None, resume: bool, runs_dir: Path | None) -> RunDir:
+    """Open (and lock) the loop's run directory; a new one gets recipe.yaml and run.json."""
+    run = open_run_dir(
+        "loop", path=run_dir, parent=runs_dir, resume=resume, holds_run=(ROUNDS, RUN_INFO)
     )
-    info = new_run_info(
-        "loop",
-        seed=recipe.seed,
-        models={"policy": recipe.model},
-        data=["round-NN/generate/problems.jsonl", "pool.jsonl"],
-        options={
-            "task": recipe.task,
-            "rounds": recipe.rounds,
-            "reward": recipe.train.reward.kind,
-            "methods": list(recipe.generate.methods),
-        },
-    )
-    write_run_info(run_dir, info)
-    return run_dir
+    if run.resumed:
+        return run
+    try:
+        atomic_write_text(
+            run.path / RECIPE,
+            yaml.safe_dump(recipe.model_dump(mode="json", exclude_unset=True), sort_keys=False),
+        )
+        info = new_run_info(
+            "loop",
+            seed=recipe.seed,
+            models={"policy": recipe.model},
+            data=[f"round-NN/generate/{PROBLEMS}", POOL],
+            options={
+                "task": recipe.task,
+                "rounds": recipe.rounds,
+                "reward": recipe.train.reward.kind,
+                "methods": list(recipe.generate.methods),
+            },
+        )
+        run.write_info(info)
+    except BaseException:
+        run.close(failed=True)
+        raise
+    return run
 
 
 def _baseline(recipe: LoopRecipe, run_dir: Path, progress: _Progress) -> dict[str, Any] | None:
@@ -201,42 +213,97 @@ def _round(
     accuracies: list[float | None],
     progress: _Progress,
 ) -> dict[str, Any]:
-    rdir = state.round_dir(run_dir, r)
-    gen = recipe.generate
-    generated = _phase(
+    """One round, as the list of its phases; each hands its results to the next in memory."""
+    problems = _generate_phase(recipe, run_dir, r, model, progress)
+    trained = _train_phase(recipe, run_dir, r, model, problems, progress)
+    model_dir = str(run_dir / trained["model_dir"])
+    evaluated = _phase(
         run_dir,
         r,
-        "generate",
-        lambda: generate_round(
-            task=recipe.task,
-            methods=gen.methods,
-            n=gen.n,
-            seed=recipe.seed,
-            round_index=r,
-            model=gen.variants_model or model,
-            policy=model,
-            from_previous=gen.from_previous,
-            extra=gen.options,
-            run_dir=run_dir,
-            out_dir=state.phase_dir(run_dir, r, "generate"),
-        ),
+        "eval",
+        lambda: _evaluate(recipe, model_dir, run_dir, r),
         progress,
-        _describe_generate,
+        _describe_eval,
     )
-    fresh = read_jsonl(rdir / "generate" / "accepted.jsonl")
+    judged = _judge_phases(recipe, run_dir, r, model_dir, problems.fresh, progress)
+    reason = _decide(recipe, r, trained, evaluated, judged, accuracies, progress)
+    phases = {
+        "generate": problems.summary,
+        "train": trained,
+        "eval": evaluated,
+        "judge_generated": judged["generated"],
+        "judge_heldout": judged["heldout"],
+    }
+    return {
+        "round": r,
+        "start_model": model
+        if r == 1
+        else str(Path(model).resolve().relative_to(run_dir.resolve())),
+        "model_dir": trained["model_dir"],
+        "generate": problems.summary,
+        "train": trained,
+        "eval": evaluated,
+        "judge": judged,
+        "stop_reason": reason,
+        "timings": {name: summary.get("seconds") for name, summary in phases.items()},
+        "verifier_safety_timeouts": sum(
+            int(summary.get("verifier_safety_timeouts") or 0) for summary in phases.values()
+        ),
+    }
+
+
+def _generate_phase(
+    recipe: LoopRecipe, run_dir: Path, r: int, model: str, progress: _Progress
+) -> RoundProblems:
+    """Generate this round's problems: in memory when made now, read back when resumed."""
+    gen = recipe.generate
+    out_dir = state.phase_dir(run_dir, r, "generate")
+    made: list[RoundProblems] = []
+
+    def work() -> dict[str, Any]:
+        made.append(
+            generate_round(
+                task=recipe.task,
+                methods=gen.methods,
+                n=gen.n,
+                seed=recipe.seed,
+                round_index=r,
+                model=gen.variants_model or model,
+                policy=model,
+                from_previous=gen.from_previous,
+                extra=gen.options,
+                run_dir=run_dir,
+                out_dir=out_dir,
+            )
+        )
+        return made[0].summary
+
+    summary = _phase(run_dir, r, "generate", work, progress, _describe_generate)
+    return made[0] if made else load_round_problems(out_dir, summary)
+
+
+def _train_phase(
+    recipe: LoopRecipe,
+    run_dir: Path,
+    r: int,
+    model: str,
+    problems: RoundProblems,
+    progress: _Progress,
+) -> dict[str, Any]:
+    """GRPO on this round's problems (or the whole pool), from ``model``."""
+    rdir = state.round_dir(run_dir, r)
     train_problems = (
-        fresh
-        if gen.train_on == "round"
-        else read_jsonl(rdir / "generate" / "pool-before.jsonl") + fresh
+        problems.fresh
+        if recipe.generate.train_on == "round"
+        else problems.pool_before + problems.fresh
     )
     if not train_problems:
         raise ConfigError(f"round {r}: no accepted problems to train on (see {rdir / 'generate'})")
-    problems_file = rdir / "train-problems.jsonl"
+    problems_file = rdir / TRAIN_PROBLEMS  # the training recipe's data.problems
     if not problems_file.is_file():
         atomic_write_text(problems_file, jsonl_text(train_problems))
-    train_dir = rdir / "train"  # created by the training run itself
 
-    def _train() -> dict[str, Any]:
+    def work() -> dict[str, Any]:
         train_recipe = round_recipe(
             recipe,
             round_index=r,
@@ -244,33 +311,22 @@ def _round(
             problems=problems_file,
             n_prompts=len(train_problems),
         )
-        summary, trained = train_round(train_recipe, train_dir=train_dir)
+        summary, trained = train_round(train_recipe, train_dir=rdir / "train")
         summary["model_dir"] = str(Path(trained).resolve().relative_to(run_dir.resolve()))
         return summary
 
-    trained = _phase(run_dir, r, "train", _train, progress, _describe_train)
-    model_dir = run_dir / trained["model_dir"]
-    evaluated = _phase(
-        run_dir,
-        r,
-        "eval",
-        lambda: _evaluate(recipe, str(model_dir), run_dir, r),
-        progress,
-        _describe_eval,
-    )
-    judged_generated = _phase(
-        run_dir,
-        r,
-        "judge-generated",
-        lambda: _judge(
-            recipe,
-            str(model_dir),
-            sample_problems(fresh, recipe.judge.n_generated, recipe.seed + r),
-            state.phase_dir(run_dir, r, "judge-generated"),
-        ),
-        progress,
-        _describe_judge,
-    )
+    return _phase(run_dir, r, "train", work, progress, _describe_train)
+
+
+def _judge_phases(
+    recipe: LoopRecipe,
+    run_dir: Path,
+    r: int,
+    model_dir: str,
+    fresh: list[dict[str, Any]],
+    progress: _Progress,
+) -> dict[str, dict[str, Any]]:
+    """The trained policy judging answers to generated and to held-out real problems."""
     heldout = [
         p
         for ps in heldout_problems(
@@ -278,24 +334,40 @@ def _round(
         ).values()
         for p in ps
     ]
-    judged_heldout = _phase(
-        run_dir,
-        r,
-        "judge-heldout",
-        lambda: _judge(
-            recipe,
-            str(model_dir),
-            sample_problems(heldout, recipe.judge.n_heldout, recipe.seed),
-            state.phase_dir(run_dir, r, "judge-heldout"),
-        ),
-        progress,
-        _describe_judge,
-    )
+    samples = {
+        "generated": sample_problems(fresh, recipe.judge.n_generated, recipe.seed + r),
+        "heldout": sample_problems(heldout, recipe.judge.n_heldout, recipe.seed),
+    }
+    return {
+        name: _phase(
+            run_dir,
+            r,
+            f"judge-{name}",
+            lambda name=name: _judge(
+                recipe, model_dir, samples[name], state.phase_dir(run_dir, r, f"judge-{name}")
+            ),
+            progress,
+            _describe_judge,
+        )
+        for name in ("generated", "heldout")
+    }
+
+
+def _decide(
+    recipe: LoopRecipe,
+    r: int,
+    trained: dict[str, Any],
+    evaluated: dict[str, Any],
+    judged: dict[str, dict[str, Any]],
+    accuracies: list[float | None],
+    progress: _Progress,
+) -> str | None:
+    """The stop rule; the last round of the recipe stops too."""
     stop = recipe.stop
     reason = decide(
         train=trained,
         accuracies=[*accuracies, evaluated["accuracy"]],
-        generated_fpr=_value(judged_generated.get("false_positive_rate")),
+        generated_fpr=_value(judged["generated"].get("false_positive_rate")),
         on_alarm=stop.on_alarm,
         heldout_drop_rounds=stop.heldout_drop_rounds,
         max_generated_fpr=stop.max_generated_fpr,
@@ -303,28 +375,7 @@ def _round(
     if reason is None and r == recipe.rounds:
         reason = f"completed {recipe.rounds} round{'s' if recipe.rounds != 1 else ''}"
     progress.line(r, "decide", f"stop: {reason}" if reason else "go on")
-    return {
-        "round": r,
-        "start_model": model
-        if r == 1
-        else str(Path(model).resolve().relative_to(run_dir.resolve())),
-        "model_dir": trained["model_dir"],
-        "generate": generated,
-        "train": trained,
-        "eval": evaluated,
-        "judge": {"generated": judged_generated, "heldout": judged_heldout},
-        "stop_reason": reason,
-        "timings": {
-            name: summary.get("seconds")
-            for name, summary in (
-                ("generate", generated),
-                ("train", trained),
-                ("eval", evaluated),
-                ("judge_generated", judged_generated),
-                ("judge_heldout", judged_heldout),
-            )
-        },
-    }
+    return reason
 
 
 def final_metrics(
@@ -373,6 +424,10 @@ def final_metrics(
         else {"heldout_accuracy": baseline["accuracy"], "exams": baseline["exams"]},
         "best_heldout_accuracy": max(accuracies) if accuracies else None,
         "final": final,
+        # verdicts cut short by the verifier's wall-clock safety net, in every phase of every
+        # round (above 0, `check` refuses to compare the run: it depends on the machine)
+        "verifier_safety_timeouts": sum(int(r.get("verifier_safety_timeouts") or 0) for r in rounds)
+        + int((baseline or {}).get("verifier_safety_timeouts") or 0),
     }
 
 
@@ -390,10 +445,18 @@ def run_loop(
     >>> run_loop(load_loop_recipe("loop_countdown_smollm2_cpu")).stop_reason  # doctest: +SKIP
     'completed 2 rounds'
     """
-    from rlsr_bench.rundir import utc_now, write_run_info
-    from rlsr_bench.schema import RunInfo
+    with _start(recipe, run_dir, resume, runs_dir) as run:
+        result = _run(recipe, run, quiet)
+        if report:
+            from rlsr_bench.loop.report import write_loop_report
 
-    run_dir = _start(recipe, run_dir, resume, runs_dir)
+            write_loop_report(result.run_dir)
+    return result
+
+
+def _run(recipe: LoopRecipe, run: RunDir, quiet: bool) -> LoopResult:
+    """The rounds not finished yet, then metrics.json and run.json (the directory is locked)."""
+    run_dir = run.path
     if recipe.train.cpu_threads is not None:
         import torch
 
@@ -415,14 +478,6 @@ def run_loop(
         model = str(run_dir / record["model_dir"])
         stopped = record["stop_reason"] is not None
     metrics = final_metrics(recipe, rounds, baseline)
-    write_json(run_dir / "metrics.json", metrics)
-    info_path = run_dir / "run.json"
-    info = RunInfo.model_validate_json(info_path.read_text(encoding="utf-8"))
-    info.finished = utc_now()
-    info.options["stop_reason"] = metrics["stop_reason"]
-    write_run_info(run_dir, info)
-    if report:
-        from rlsr_bench.loop.report import write_loop_report
-
-        write_loop_report(run_dir)
+    write_json(run_dir / METRICS, metrics)
+    finish_run_info(run_dir, stop_reason=metrics["stop_reason"])
     return LoopResult(run_dir, rounds, metrics["stop_reason"], metrics)

@@ -9,7 +9,8 @@ Layout::
 
 A phase is finished when its ``.done.json`` exists; resuming skips it and reads the summary. A
 phase without one is resumed by its own mechanism or redone deterministically. A round is
-finished when ``rounds.jsonl`` has its line (written after the decision, fsynced).
+finished when ``rounds.jsonl`` has its line (written after the decision, fsynced); two lines
+for one round (two writers) are refused, not read as two rounds.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rlsr_bench.io import append_jsonl, atomic_write_text, iter_jsonl, jsonl_text, write_json
+from rlsr_bench.io import append_jsonl, atomic_write_text, jsonl_text, write_json
+from rlsr_bench.rundir import ROUNDS, done_file, unique_lines
 
 __all__ = [
     "TIMING_KEYS",
@@ -51,7 +53,7 @@ def phase_dir(run_dir: Path, round_index: int, phase: str) -> Path:
 
 
 def _done_path(run_dir: Path, round_index: int, phase: str) -> Path:
-    return Path(run_dir) / f"round-{round_index:02d}" / f"{phase}.done.json"
+    return Path(run_dir) / f"round-{round_index:02d}" / done_file(phase)
 
 
 def read_done(run_dir: Path, round_index: int, phase: str) -> dict[str, Any] | None:
@@ -74,12 +76,13 @@ def write_done(run_dir: Path, round_index: int, phase: str, summary: Mapping[str
 def read_rounds(run_dir: Path) -> list[dict[str, Any]]:
     """The finished rounds in ``rounds.jsonl``; a torn last line (a kill mid-write) is dropped.
 
-    The file is rewritten without the torn line so the next append starts clean.
+    The file is rewritten without the torn line so the next append starts clean. A round number
+    on two lines is a DataError naming both.
     """
-    path = Path(run_dir) / "rounds.jsonl"
+    path = Path(run_dir) / ROUNDS
     if not path.is_file():
         return []
-    rounds = [record for _, record in iter_jsonl(path, skip_torn_tail=True)]
+    rounds = [record for _, record in unique_lines(path, "round")]
     text = jsonl_text(rounds)
     if text != path.read_text(encoding="utf-8"):
         atomic_write_text(path, text)
@@ -88,7 +91,7 @@ def read_rounds(run_dir: Path) -> list[dict[str, Any]]:
 
 def write_round(run_dir: Path, record: Mapping[str, Any]) -> None:
     """Append one finished round to ``rounds.jsonl`` (fsynced)."""
-    append_jsonl(Path(run_dir) / "rounds.jsonl", dict(record))
+    append_jsonl(Path(run_dir) / ROUNDS, dict(record))
 
 
 def strip_timings(value: Any) -> Any:

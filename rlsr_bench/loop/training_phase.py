@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rlsr_bench.io import iter_jsonl
-from rlsr_bench.recipes import Recipe
+from rlsr_bench.rundir import CHECKPOINTS, FINAL_MODEL, RUN_INFO, STEPS, load_steps
+from rlsr_bench.training.recipe import Recipe
 
 __all__ = ["final_model_dir", "summarize_steps", "train_round"]
 
@@ -22,7 +22,7 @@ def final_model_dir(train_dir: Path, result: Any = None) -> Path:
     """The folder holding the round's trained weights."""
     if getattr(result, "model_dir", None):
         return Path(result.model_dir)
-    return Path(train_dir) / "checkpoints" / "final"
+    return Path(train_dir) / CHECKPOINTS / FINAL_MODEL
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -38,7 +38,7 @@ def summarize_steps(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
     0.5
     """
     keys = ("self_reward_mean", "verifier_reward_mean", "judge_kappa", "judge_precision",
-            "judge_fpr", "answer_rate")  # fmt: skip
+            "judge_false_positive_rate", "answer_rate")  # fmt: skip
     summary: dict[str, Any] = {"steps": len(steps)}
     for key in keys:
         summary[key] = _mean([s.get(key) for s in steps])
@@ -59,10 +59,9 @@ def summarize_steps(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def train_round(recipe: Recipe, *, train_dir: Path) -> tuple[dict[str, Any], Path]:
     """Train one round into ``train_dir``; return its summary and the trained model folder."""
-    started_before = train_dir.is_dir() and any(train_dir.iterdir())
     from rlsr_bench.training import train
 
+    started_before = (train_dir / RUN_INFO).is_file()  # a run.json: a training run was started
     result = train(recipe, run_dir=train_dir, resume=started_before)
-    metrics = train_dir / "metrics.jsonl"
-    steps = [r for _, r in iter_jsonl(metrics, skip_torn_tail=True)] if metrics.is_file() else []
+    steps = load_steps(train_dir / STEPS)
     return summarize_steps(steps), final_model_dir(train_dir, result)

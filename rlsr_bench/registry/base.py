@@ -19,7 +19,7 @@ from typing import Any
 
 from rlsr_bench.errors import ConfigError, DataError, located
 from rlsr_bench.io import iter_jsonl
-from rlsr_bench.verdict import Verdict
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S, Verdict
 
 __all__ = [
     "Field",
@@ -261,18 +261,23 @@ class Task:
             return self.shipped_problems()
         names = {self.name, *self.aliases}
         problems = []
+        first_line: dict[str, int] = {}  # id -> the line that had it first
         for line, row in iter_jsonl(path):
             if row.get("status", "accepted") == "rejected":
                 continue
             if row.get("task", self.name) not in names:
                 continue
-            problems.append(self.validate_problem(row, path, line))
+            problem = self.validate_problem(row, path, line)
+            problem_id = str(problem["id"])
+            if problem_id in first_line:
+                message = (
+                    f"duplicate problem id {problem_id!r} (first on line {first_line[problem_id]})"
+                )
+                raise DataError(located(path, line, "id", message))
+            first_line[problem_id] = line
+            problems.append(problem)
         if not problems:
             raise DataError(located(path, None, None, f"no accepted {self.name} problems"))
-        ids = [str(p["id"]) for p in problems]
-        if len(set(ids)) != len(ids):
-            duplicate = next(i for i in ids if ids.count(i) > 1)
-            raise DataError(located(path, None, "id", f"duplicate problem id {duplicate!r}"))
         return problems
 
     def problem_index(self, path: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -306,7 +311,7 @@ class Task:
         records: Sequence[Mapping[str, Any]],
         *,
         workers: int | None = None,
-        timeout: float = 5.0,
+        timeout: float = SAFETY_TIMEOUT_S,
         on_result: Callable[[int, Verdict], None] | None = None,
     ) -> list[Verdict]:
         """Verify records (see ``verifier_record``) in the worker pool, one verdict each, in order."""
@@ -320,7 +325,9 @@ class Task:
             on_result=on_result,
         )
 
-    def verify(self, problem: Mapping[str, Any], response: str, *, timeout: float = 5.0) -> Verdict:
+    def verify(
+        self, problem: Mapping[str, Any], response: str, *, timeout: float = SAFETY_TIMEOUT_S
+    ) -> Verdict:
         """Verify one response (in a killable worker where the verifier needs one)."""
         record = self.verifier_record(problem, response)
         return self.verify_batch([record], workers=1, timeout=timeout)[0]

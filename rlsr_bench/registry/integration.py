@@ -9,7 +9,11 @@ from typing import Any
 
 from rlsr_bench.registry.base import Field, Task, check_optional_str, check_str
 
-__all__ = ["INTEGRATION", "IntegrationTask"]
+__all__ = ["INTEGRATION", "TRAIN_MAX_YEAR", "IntegrationTask"]
+
+# Qualifier years up to this one are training data (and generator seeds); later years and the
+# 2025 set are held out for evaluation.
+TRAIN_MAX_YEAR = 2022
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant who is an expert at calculus. Solve the integral step by "

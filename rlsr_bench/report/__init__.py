@@ -5,7 +5,7 @@ on), matplotlib figures as base64 SVG images, a little inline vanilla JS (sortab
 gallery's judge selector) allowed by a hash-based Content-Security-Policy. Model text is
 untrusted and only ever appears HTML-escaped.
 
-- ``data``: the run's files (``rlsr_bench.runfiles``) turned into rows for the page;
+- ``data``: the run's files (``rlsr_bench.rundir``) turned into rows for the page;
 - ``figures``: matplotlib figures as SVG data URIs;
 - ``page``: the sections of each run kind (``register_section``), rendering, ``write_report``.
 """

@@ -1,6 +1,6 @@
 """What a report is made of, read from a run directory: no HTML, no figures.
 
-``load_run`` reads the run files (``rlsr_bench.runfiles``); the functions below turn them into
+``load_run`` reads the run files (``rlsr_bench.rundir``); the functions below turn them into
 plain rows for the page: the summary, the leaderboard columns, confusion tables, the gallery
 of judge errors and the training steps' last values.
 """
@@ -19,10 +19,13 @@ from typing import Any
 
 from rlsr_bench.errors import DataError, located
 from rlsr_bench.metrics import DIRECTIONS, rank_judges
-from rlsr_bench.runfiles import (
+from rlsr_bench.rundir import (
+    COMPLETIONS,
     ITEMS,
     METRICS,
+    RUN_INFO,
     STEPS,
+    check_unique_lines,
     iter_items,
     load_metrics_report,
     load_run_info,
@@ -108,6 +111,7 @@ def load_run(run_dir: Path) -> RunData:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise DataError(f"{run_dir}: not a run directory")
+    check_unique_lines(run_dir)  # two lines for one item or round: refused, not counted twice
     info = load_run_info(run_dir)
     has_report = (run_dir / METRICS).exists() and run_kind(run_dir, info) in _METRICS_REPORT_KINDS
     metrics = load_metrics_report(run_dir) if has_report else None
@@ -134,7 +138,7 @@ def summary_rows(data: RunData) -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = [("run directory", str(data.run_dir))]
     info = data.info
     if info is None:
-        rows.append(("run.json", "missing (summary limited to metrics)"))
+        rows.append((RUN_INFO, "missing (summary limited to metrics)"))
     else:
         rows += [("command", info.command), ("command line", shlex.join(info.argv))]
         rows += [("started", info.started), ("finished", info.finished or "— (unfinished)")]
@@ -216,7 +220,7 @@ def undecided_and_items(items_path: Path) -> tuple[list[dict[str, Any]], Counter
 
 def training_gallery_items(run_dir: Path) -> list[dict[str, Any]]:
     """The policy's self-judged completions (``completions.jsonl``) as gallery items."""
-    path = run_dir / "completions.jsonl"
+    path = run_dir / COMPLETIONS
     if not path.exists():
         return []
     items = []

@@ -43,7 +43,7 @@ TRAIN_AGREEMENT = (
     ("judge_kappa", "κ"),
     ("judge_precision", "precision"),
     ("judge_recall", "recall"),
-    ("judge_fpr", "FPR"),
+    ("judge_false_positive_rate", "FPR"),
     ("judge_unparsed_rate", "judge output unparsed"),
 )
 

@@ -28,6 +28,7 @@ from rlsr_bench.paths import asset_dir
 from rlsr_bench.report import data as report_data
 from rlsr_bench.report import figures
 from rlsr_bench.report.data import RunData, load_run
+from rlsr_bench.rundir import REPORT
 
 __all__ = [
     "SECTION_MODULES",
@@ -266,7 +267,7 @@ def write_report(
     """
     try:
         data = load_run(Path(run_dir))
-        output = Path(output) if output is not None else data.run_dir / "report.html"
+        output = Path(output) if output is not None else data.run_dir / REPORT
         atomic_write_text(output, render_report(data))  # OutputError when it cannot
     except Exception as exc:
         if on_error == "raise":

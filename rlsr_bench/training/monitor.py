@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from transformers import TrainerCallback
 
 from rlsr_bench.io import append_jsonl
-from rlsr_bench.recipes import AlarmOptions
 from rlsr_bench.rewards import agreement_metrics, reward_hacking_alarm
-from rlsr_bench.runfiles import load_steps
+from rlsr_bench.rundir import STEPS, load_steps
+from rlsr_bench.training.recipe import AlarmOptions
 
 if TYPE_CHECKING:
     from transformers import TrainerControl, TrainerState, TrainingArguments
@@ -75,7 +75,7 @@ class TrainingMonitor(TrainerCallback):
         quiet: bool = False,
         force_progress: bool | None = None,
     ) -> None:
-        self.metrics_path = Path(run_dir) / "metrics.jsonl"
+        self.metrics_path = Path(run_dir) / STEPS
         self.alarm = alarm
         self.reward_kind = reward_kind
         self.history: list[tuple[float | None, float | None]] = []
@@ -163,7 +163,9 @@ class TrainingMonitor(TrainerCallback):
         if all(v is not None for v in counts.values()):
             judge = agreement_metrics(counts)  # type: ignore[arg-type]
         else:
-            judge = dict.fromkeys(("judge_precision", "judge_recall", "judge_fpr", "judge_kappa"))
+            judge = dict.fromkeys(
+                ("judge_precision", "judge_recall", "judge_false_positive_rate", "judge_kappa")
+            )
         line: dict[str, Any] = {
             "step": step,
             "reward_kind": self.reward_kind,

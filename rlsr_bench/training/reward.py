@@ -26,8 +26,8 @@ from rlsr_bench.rewards import (
     mean_or_none,
     verifier_reward,
 )
-from rlsr_bench.training.judging import JudgeFn, Messages
-from rlsr_bench.verdict import Verdict
+from rlsr_bench.training.reward_judges import JudgeFn, Messages
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S, Verdict
 
 __all__ = ["NOT_RECORD_COLUMNS", "TaskReward"]
 
@@ -52,7 +52,7 @@ class TaskReward:
         judge: JudgeFn | None = None,
         judge_prompt: str = "self_judge",
         format_bonus: float = 0.0,
-        verifier_timeout: float = 5.0,
+        verifier_timeout: float = SAFETY_TIMEOUT_S,
         judge_score: str = "tag",
         completions_path: Path | None = None,
     ) -> None:

@@ -3,13 +3,15 @@
 The whole recipe is checked before anything is created or loaded (``validate_recipe``: every
 ``grpo:`` field's type and range, GRPOConfig's own cross-field checks, the policy model's
 folder, the judge spec and prompt, the training problems); ``rlsr-bench train --dry-run``
-stops there. The run directory is created only after that, and removed again when the start
-fails before the first optimiser step, so a failed start leaves nothing behind.
+stops there. The run directory is created (and locked, ``rlsr_bench.rundir.open_run_dir``) only
+after that, and removed again when the start fails before the first optimiser step, so a failed
+start leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -18,14 +20,27 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from rlsr_bench.errors import ConfigError, OutputError, RlsrBenchError, located
+from rlsr_bench.errors import ConfigError, RlsrBenchError, located
 from rlsr_bench.io import atomic_write_text, jsonl_text
-from rlsr_bench.recipes import Recipe, grpo_config, recipe_key_line
 from rlsr_bench.registry import Task, get_task
-from rlsr_bench.runfiles import load_steps
-from rlsr_bench.training.judging import BackendJudge, JudgeFn, LiveModelJudge
+from rlsr_bench.rundir import (
+    CHECKPOINTS,
+    COMPLETIONS,
+    FINAL_MODEL,
+    RECIPE,
+    RUN_INFO,
+    STEPS,
+    RunDir,
+    load_steps,
+    new_run_info,
+    open_run_dir,
+    utc_now,
+    write_run_info,
+)
 from rlsr_bench.training.monitor import TrainingMonitor
+from rlsr_bench.training.recipe import Recipe, grpo_config, recipe_key_line
 from rlsr_bench.training.reward import TaskReward
+from rlsr_bench.training.reward_judges import BackendJudge, JudgeFn, LiveModelJudge
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -44,7 +59,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_OUTPUTS = ("metrics.jsonl", "completions.jsonl")
+_OUTPUTS = (STEPS, COMPLETIONS)
 
 
 @dataclass
@@ -176,7 +191,7 @@ def validate_recipe(
         raise ConfigError(f"{where(field)}: {exc}") from None
     if not problems:
         raise ConfigError(f"{where('data')}: no training problems for task {task.name!r}")
-    fields = _grpo_fields(recipe, Path("<run directory>") / "checkpoints")
+    fields = _grpo_fields(recipe, Path("<run directory>") / CHECKPOINTS)
     return ResolvedRecipe(recipe, task, model, problems, data_source, fields)
 
 
@@ -254,7 +269,7 @@ def _make_judge(recipe: Recipe) -> JudgeFn | None:
 
 def _last_checkpoint(run_dir: Path) -> Path | None:
     checkpoints = [
-        p for p in (run_dir / "checkpoints").glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
+        p for p in (run_dir / CHECKPOINTS).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
     ]
     return max(checkpoints, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
@@ -265,28 +280,6 @@ def _truncate_after(path: Path, step: int) -> None:
         return
     kept = [record for record in load_steps(path) if record["step"] <= step]
     atomic_write_text(path, jsonl_text(kept))
-
-
-def _open_run_dir(run_dir: Path | None, resume: bool) -> tuple[Path, bool]:
-    """Return the run directory and whether this call created it (checked, then created)."""
-    from rlsr_bench.rundir import create_run_dir
-
-    if resume:
-        if run_dir is None or not Path(run_dir).is_dir():
-            raise ConfigError(f"{run_dir}: no run directory to resume")
-        return Path(run_dir), False
-    if run_dir is None:
-        return create_run_dir("train"), True
-    run_dir = Path(run_dir)
-    for name in _OUTPUTS:
-        if (run_dir / name).exists():
-            raise ConfigError(f"{run_dir / name}: exists; use resume or a new --output")
-    created = not run_dir.exists()
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{run_dir}: cannot create the run directory ({exc.strerror})") from None
-    return run_dir, created
 
 
 def train(
@@ -315,14 +308,18 @@ def train(
             "(huggingface/trl#5233); upgrade trl"
         )
     resolved = validate_recipe(recipe, source=source, overridden=overridden)
-    run_dir, created = _open_run_dir(run_dir, resume)
-    try:
-        trainer, monitor, checkpoint, info = _start(resolved, run_dir, resume, quiet)
-    except BaseException:
-        if created:  # a failed start leaves no run directory behind
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    return _finish(resolved, trainer, monitor, checkpoint, info, run_dir, created)
+    main = int(os.environ.get("RANK", "0") or 0) == 0  # accelerate launch: rank 0 locks
+    run = open_run_dir(
+        "train", path=run_dir, resume=resume, holds_run=(RUN_INFO, *_OUTPUTS), lock=main
+    )
+    with run:
+        try:
+            trainer, monitor, checkpoint, info = _start(resolved, run.path, resume, quiet)
+        except BaseException:
+            if run.created:  # a failed start leaves no run directory behind
+                shutil.rmtree(run.path, ignore_errors=True)
+            raise
+        return _finish(resolved, trainer, monitor, checkpoint, info, run)
 
 
 def _start(
@@ -333,7 +330,6 @@ def _start(
     from trl import GRPOTrainer
 
     from rlsr_bench.models import resolve_local_path
-    from rlsr_bench.rundir import new_run_info, write_run_info
 
     recipe = resolved.recipe
     checkpoint = _last_checkpoint(run_dir) if resume else None
@@ -343,11 +339,11 @@ def _start(
     for name in _OUTPUTS:
         _truncate_after(run_dir / name, start_step)
     atomic_write_text(
-        run_dir / "recipe.yaml", yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
+        run_dir / RECIPE, yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
     )
     if recipe.cpu_threads is not None:
         torch.set_num_threads(recipe.cpu_threads)
-    config = grpo_config(recipe, run_dir / "checkpoints", **_grpo_overrides(recipe))
+    config = grpo_config(recipe, run_dir / CHECKPOINTS, **_grpo_overrides(recipe))
     judge = _make_judge(recipe)
     info = new_run_info(
         "train",
@@ -373,7 +369,7 @@ def _start(
         format_bonus=recipe.reward.format_bonus,
         verifier_timeout=recipe.reward.verifier_timeout,
         judge_score=recipe.reward.judge_score,
-        completions_path=run_dir / "completions.jsonl",
+        completions_path=run_dir / COMPLETIONS,
     )
     policy = resolve_local_path(resolved.model)
     try:
@@ -397,28 +393,27 @@ def _finish(
     monitor: TrainingMonitor,
     checkpoint: Path | None,
     info: RunInfo,
-    run_dir: Path,
-    created: bool,
+    run: RunDir,
 ) -> TrainResult:
     """Train, save the final model, and write run.json and the report."""
     from rlsr_bench.progress import foreign_bars
     from rlsr_bench.report import write_report
-    from rlsr_bench.rundir import utc_now, write_run_info
 
+    run_dir = run.path
     trl_log = logging.getLogger("trl.trainer.grpo_trainer")
     trl_log.addFilter(_drop_no_reward_warnings)
     try:
         with foreign_bars(quiet=monitor.quiet):  # the libraries' bars follow the same rule
             trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     except BaseException:
-        if created and trainer.state.global_step == 0:  # failed before the first step
+        if run.created and trainer.state.global_step == 0:  # failed before the first step
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     finally:
         trl_log.removeFilter(_drop_no_reward_warnings)
     model_dir = None
     if resolved.recipe.save_final_model:
-        model_dir = run_dir / "checkpoints" / "final"
+        model_dir = run_dir / CHECKPOINTS / FINAL_MODEL
         trainer.save_model(str(model_dir))  # weights + tokenizer (the processing class)
     info.finished = utc_now()
     info.options["steps"] = trainer.state.global_step

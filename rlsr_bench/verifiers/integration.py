@@ -28,7 +28,7 @@ Rules (documented in ``tasks/integration_bee/README.md``):
   array binomials): with a reference answer, decided against it (equal value, or equal
   derivative up to a constant); without one, evaluated numerically with mpmath where the form
   allows (``rlsr_bench.verifiers.opaque``: series, products, floor/ceil split at their jumps,
-  periodic ``\\cdots`` nests as fixed points; a CPU-time budget), else ``undecided``.
+  periodic ``\\cdots`` nests as fixed points; a budget of work units), else ``undecided``.
 - **Answers** are read by the LaTeX grammar (``sympy.latex()`` output and function names
   without a backslash included), or, when that misreads plain text, by the allow-listed plain
   syntax parser (``x**3/3``, ``exp(x)*sin(x)``, ``x²``, ``√x``; ``rlsr_bench.verifiers.plain``).
@@ -51,14 +51,14 @@ import mpmath
 import sympy
 from sympy.core.function import AppliedUndef
 
-from rlsr_bench.verdict import Outcome, Verdict
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S, Outcome, Verdict
 from rlsr_bench.verifiers.answers import (
     MAX_RESPONSE_CHARS,
     extract_answer,
     split_evaluation,
     split_reference,
 )
-from rlsr_bench.verifiers.latex import LatexError, check_caps, warm_up
+from rlsr_bench.verifiers.latex import LatexError, check_latex_caps, warm_up
 from rlsr_bench.verifiers.numeric import (
     DPS,
     DPS_HIGH,
@@ -77,13 +77,14 @@ from rlsr_bench.verifiers.numeric import (
 from rlsr_bench.verifiers.opaque import OutOfBudget
 from rlsr_bench.verifiers.plain import UnknownNameError, looks_plain
 from rlsr_bench.verifiers.problems import (
-    OPAQUE_BUDGET_S,
+    OPAQUE_BUDGET,
     Problem,
     parse_cached,
     parse_plain_cached,
     peak_quadrature,
     problem_info,
     quadrature,
+    record_cost,
     sample_points,
 )
 
@@ -98,7 +99,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-VERSION = "2"
+VERSION = "3"
 
 _MIN_RUN = 4
 _DERIV_RTOL = mpmath.mpf("1e-8")
@@ -135,7 +136,7 @@ def _vet(expr: sympy.Basic, latex: str, var: sympy.Symbol | None) -> sympy.Basic
     """Drop a constant of integration ``c``; refuse what cannot be evaluated or is unknown."""
     consts = [s for s in expr.free_symbols if s.name == "c" and (var is None or s != var)]
     if consts:
-        expr = expr.xreplace({c: 0 for c in consts})
+        expr = expr.xreplace({c: sympy.Integer(0) for c in consts})  # (an int has no .atoms)
     expr = special_functions(expr)
     unknown_fns = sorted({type(n).__name__ for n in expr.atoms(AppliedUndef)})
     if unknown_fns:
@@ -183,7 +184,10 @@ def _check_antiderivative(
     cand: sympy.Basic, f_expr: sympy.Basic, f: Callable, var: sympy.Symbol, points: list
 ) -> tuple[Outcome, str]:
     deriv = sympy.diff(cand, var)
-    check_caps(deriv)
+    try:
+        check_latex_caps(deriv)
+    except LatexError as exc:
+        return Outcome.UNDECIDED, f"the answer's derivative is too large to check ({exc})"
     big_f, d_f = compile_mp(cand, var), compile_mp(deriv, var)
     statuses: list[tuple[object, bool]] = []  # (x, agrees) at counted points
     complex_pts: list[bool] = []
@@ -443,7 +447,7 @@ def _check_numerically(
                 )
             verdict = _check_definite(cand, latex, info, [])
         elif info.lower is None and info.points:
-            info.budget.reset(OPAQUE_BUDGET_S)
+            info.budget.reset(OPAQUE_BUDGET)
             outcome, reason = _check_antiderivative(cand, None, info.f(), info.var, info.points)
             verdict = Verdict(outcome, reason, latex)
         else:
@@ -473,10 +477,11 @@ def _record_problem(record: Mapping[str, Any]) -> object:
 verify_record.fields = ("problem", "response")  # type: ignore[attr-defined]
 verify_record.warm_up = warm_up  # type: ignore[attr-defined]
 verify_record.key = _record_problem  # type: ignore[attr-defined]
+verify_record.cost = record_cost  # type: ignore[attr-defined]
 
 
 def verify_integral(
-    problem: str, response: str, answer: str | None = None, *, timeout: float = 5.0
+    problem: str, response: str, answer: str | None = None, *, timeout: float = SAFETY_TIMEOUT_S
 ) -> Verdict:
     """Verify one answer in a persistent killable worker with a hard ``timeout``.
 

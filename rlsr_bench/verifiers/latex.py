@@ -44,7 +44,7 @@ __all__ = [
     "MAX_LATEX_CHARS",
     "LatexError",
     "RealPow",
-    "check_caps",
+    "check_latex_caps",
     "mp_realpow",
     "normalize_latex",
     "parse_latex",
@@ -58,10 +58,10 @@ logger = logging.getLogger(__name__)
 MAX_LATEX_CHARS = 3000
 
 
-def check_caps(expr: sympy.Basic) -> None:
+def check_latex_caps(expr: sympy.Basic) -> None:
     """Raise ``LatexError`` if ``expr`` is too large to evaluate safely (see ``caps``).
 
-    >>> check_caps(sympy.Symbol("x") ** 2)
+    >>> check_latex_caps(sympy.Symbol("x") ** 2)
     """
     try:
         _check_caps(expr)
@@ -401,9 +401,9 @@ def parse_latex(text: str) -> sympy.Basic:
         raise LatexError(f"not an expression ({type(expr).__name__})")
     if isinstance(expr, sympy.Eq | sympy.Rel):
         raise LatexError("an equation or relation, not an expression")
-    check_caps(expr)
+    check_latex_caps(expr)
     expr = realify(expr)
-    check_caps(expr)
+    check_latex_caps(expr)
     return expr
 
 

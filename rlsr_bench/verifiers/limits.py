@@ -1,6 +1,6 @@
 """Limits of integrals, ``\\lim_{n\\to\\infty} \\int_a^b f(x, n)\\,dx``, decided numerically.
 
-The integral is computed for n = 4, 8, …, 128 (while the CPU budget lasts) and the limit read
+The integral is computed for n = 4, 8, …, 128 (while the budget of integrand evaluations lasts) and the limit read
 off the sequence two ways: the last terms themselves (a sequence that converges fast) and a
 Richardson table for an error expanding in powers of 1/n (``2\\Gamma(1 + 1/2n) = 2 - \\gamma/n
 + …``). The estimate whose last two entries agree best is kept, and their difference is its
@@ -10,7 +10,6 @@ error; a sequence that settles neither way gives no value.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 
 import mpmath
@@ -18,6 +17,7 @@ import sympy
 
 from rlsr_bench.verifiers.nests import MAX_NEST_CHARS
 from rlsr_bench.verifiers.numeric import compile_mp
+from rlsr_bench.verifiers.opaque import Budget
 
 __all__ = ["LIMIT_HEAD", "integral_sequence", "limit_of_integrals", "sequence_by_examples"]
 
@@ -29,19 +29,20 @@ _STEPS = (4, 8, 16, 32, 64, 128)
 
 
 def limit_of_integrals(
-    integral: Callable[[int], object], deadline: float
+    integral: Callable[[int], object], budget: Budget
 ) -> tuple[object, object] | None:
     """(limit, error) of ``integral(n)`` as n → ∞, or None when the sequence does not settle.
 
-    ``deadline`` is a ``time.process_time()`` value; the sequence stops growing past it.
+    ``integral`` spends ``budget`` (``integral_sequence`` counts its integrand evaluations);
+    the sequence stops growing once the budget is spent (an integral begun is finished).
 
-    >>> value, err = limit_of_integrals(lambda n: 2 - mpmath.mpf(1) / n, time.process_time() + 5)
+    >>> value, err = limit_of_integrals(lambda n: 2 - mpmath.mpf(1) / n, Budget(1))
     >>> mpmath.nstr(value, 10), err < 1e-15
     ('2.0', True)
     """
     values = []
     for n in _STEPS:
-        if values and time.process_time() > deadline:
+        if values and budget.spent:
             break
         value = integral(n)
         if value is None or not mpmath.isfinite(value):
@@ -68,13 +69,20 @@ def integral_sequence(
     param: sympy.Symbol,
     a: object,
     b: object,
+    budget: Budget,
 ) -> Callable[[int], object]:
-    """n ↦ ∫_a^b integrand(var, n) d var by ``mpmath.quad``, split at -1, 0 and 1 when inside."""
+    """n ↦ ∫_a^b integrand(var, n) d var by ``mpmath.quad``, split at -1, 0 and 1 when inside;
+    each integrand evaluation spends a unit of ``budget``."""
     points = sorted({a, b, *(p for p in (-1, 0, 1) if a < p < b)})
 
     def integral(n: int) -> object:
         f = compile_mp(integrand.xreplace({param: sympy.Integer(n)}), var)
-        return mpmath.quad(lambda t: mpmath.re(f(t)), points)
+
+        def g(t: object) -> object:
+            budget.spend()
+            return mpmath.re(f(t))
+
+        return mpmath.quad(g, points)
 
     return integral
 

@@ -178,7 +178,11 @@ def value_of(expr: sympy.Basic) -> mpmath.mpc | None:
         return None
     dummy = sympy.Symbol("x", real=True)
     with mpmath.workdps(DPS):
-        return evaluate(compile_mp(expr, dummy), mpmath.mpf(0))
+        try:
+            fn = compile_mp(expr, dummy)
+        except ValueError:  # an integer too long to print into code (2024^2024): sympy's value
+            fn = lambda _: mpmath.mpmathify(sympy.N(expr, DPS + 5))  # noqa: E731
+        return evaluate(fn, mpmath.mpf(0))
 
 
 # Special functions the grammar reads as unknown functions (\text{Ei}(x), J_0(x)): by name.

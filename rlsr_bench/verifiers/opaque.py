@@ -5,13 +5,12 @@ walker (``mp_function``): finite sums and products term by term (capped; a plain
 lambdified), infinite ones to convergence (``mpmath.nsum`` for sums, whose terms must shrink),
 floor/ceiling exactly at the working precision. Step-function integrals are in
 ``rlsr_bench.verifiers.steps``, ``\\cdots`` nests in ``rlsr_bench.verifiers.nests``. All of it
-runs inside the killable worker, under a CPU-time ``Budget``; anything outside these forms stays
+runs inside the killable worker, under a ``Budget`` of work units; anything outside these forms stays
 ``undecided``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import mpmath
@@ -34,27 +33,55 @@ MAX_JUMPS = 10_000  # a step function with more jumps than this is left undecide
 
 
 class OutOfBudget(Exception):
-    """The numeric decision ran out of its CPU-time budget."""
+    """The numeric decision spent its whole budget of work units."""
 
 
 class Budget:
-    """A CPU-time deadline checked inside evaluation loops."""
+    """A count of work units with a limit: the same input spends the same units anywhere.
 
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.deadline = time.process_time() + seconds
-        self.calls = 0
+    A unit is one step of the decision's own work: a series term, a nest step, an integrand
+    evaluation of a quadrature, a step of a root search. Counting work instead of seconds makes
+    a verdict a function of its input alone, never of the machine's speed or load (the worker
+    pool's wall-clock timeout is only a safety net against a hang).
 
-    def reset(self, seconds: float) -> None:
-        """Start a fresh allowance of ``seconds`` CPU seconds."""
-        self.seconds = seconds
-        self.deadline = time.process_time() + seconds
+    >>> budget = Budget(3)
+    >>> for _ in range(3):
+    ...     budget.check()
+    >>> budget.check()
+    Traceback (most recent call last):
+    rlsr_bench.verifiers.opaque.OutOfBudget: budget of 3 units spent
+    """
 
-    def check(self) -> None:
-        """Raise ``OutOfBudget`` past the deadline (the clock is read every 16th call)."""
-        self.calls += 1
-        if self.calls % 16 == 0 and time.process_time() > self.deadline:
-            raise OutOfBudget
+    __slots__ = ("limit", "used")
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+
+    def reset(self, limit: int) -> None:
+        """Start a fresh allowance of ``limit`` units."""
+        self.limit = limit
+        self.used = 0
+
+    @property
+    def left(self) -> int:
+        """Units still to spend."""
+        return self.limit - self.used
+
+    @property
+    def spent(self) -> bool:
+        """True once the whole allowance is used."""
+        return self.used >= self.limit
+
+    def spend(self, units: int = 1) -> None:
+        """Count ``units`` without raising (work that must finish once begun)."""
+        self.used += units
+
+    def check(self, units: int = 1) -> None:
+        """Count ``units``; raise ``OutOfBudget`` when that goes past the limit."""
+        self.used += units
+        if self.used > self.limit:
+            raise OutOfBudget(f"budget of {self.limit:,} units spent")
 
 
 _MP = {
@@ -96,7 +123,7 @@ def mp_function(expr: sympy.Basic, var: sympy.Symbol, budget: Budget) -> Callabl
     """Compile ``expr`` (sums, products, floor, binomials allowed) to an mpmath function of ``var``.
 
     >>> k, x = sympy.symbols("k x")
-    >>> f = mp_function(sympy.Sum(x**k, (k, 0, sympy.oo)), x, Budget(5))
+    >>> f = mp_function(sympy.Sum(x**k, (k, 0, sympy.oo)), x, Budget(10_000))
     >>> mpmath.nstr(f(mpmath.mpf("0.5")), 5)
     '2.0'
     """
@@ -147,7 +174,6 @@ def _compile_series(expr: sympy.Sum | sympy.Product, budget: Budget) -> Callable
     term = _compile_term(expr.function, index, budget)
     lo, hi = _compile(lower, budget), _compile(upper, budget)
     is_sum = isinstance(expr, sympy.Sum)
-    probed: list[bool] = []  # the cost of a long finite series is probed on its first use
 
     def evaluate(env: dict) -> object:
         a, b = _int_bound(lo(env)), _int_bound(hi(env))
@@ -161,15 +187,8 @@ def _compile_series(expr: sympy.Sum | sympy.Product, budget: Budget) -> Callable
         if b is not None:
             if b - a + 1 > MAX_TERMS:
                 raise ValueError("too many terms")
-            if b - a > 256 and not probed:  # give up at once if one sum alone costs the budget
-                probed.append(True)
-                started = time.process_time()
-                probes = range(a, b + 1, (b - a) // 16)
-                for k in probes:
-                    at(k)
-                projected = (time.process_time() - started) * (b - a + 1) / len(probes)
-                if projected > budget.seconds:
-                    raise OutOfBudget
+            if b - a + 1 > budget.left:  # each term costs a unit: give up before starting
+                raise OutOfBudget(f"a {b - a + 1:,}-term series with {budget.left:,} units left")
             values = [at(k) for k in range(a, b + 1)]
             return mpmath.fsum(values) if is_sum else mpmath.fprod(values)
         if is_sum:
@@ -235,7 +254,7 @@ def termwise_integral(
     check fails. Runs in the killable worker (sympy's integrate cannot be interrupted).
 
     >>> x, k = sympy.symbols("x k")
-    >>> value, err = termwise_integral(sympy.Sum(x**k, (k, 0, 999)), x, 0, 1, Budget(30))
+    >>> value, err = termwise_integral(sympy.Sum(x**k, (k, 0, 999)), x, 0, 1, Budget(10_000))
     >>> mpmath.nstr(value, 12)
     '7.48547086055'
     """

@@ -16,7 +16,7 @@ allow-lists:
    names, ``+ - * / **``, unary ``±``, calls of allowed functions with one positional argument).
    No attribute, subscript, keyword, starred, lambda or comprehension node is ever accepted.
 3. **Caps.** Length, nesting depth, digits of a literal and the size of exponents are capped
-   before sympy builds anything (``2**2**2**2**2`` never evaluates), and ``check_caps`` runs on
+   before sympy builds anything (``2**2**2**2**2`` never evaluates), and ``check_latex_caps`` runs on
    the result.
 
 >>> parse_plain("x**3/3 + exp(x)*sin(x)", "x")
@@ -33,7 +33,7 @@ import unicodedata
 import sympy
 
 from rlsr_bench.verifiers.caps import MAX_DEPTH, MAX_INT_DIGITS, binop
-from rlsr_bench.verifiers.latex import LatexError, check_caps, realify
+from rlsr_bench.verifiers.latex import LatexError, check_latex_caps, realify
 from rlsr_bench.verifiers.numeric import ELEMENTARY
 
 __all__ = ["MAX_PLAIN_CHARS", "PlainError", "UnknownNameError", "looks_plain", "parse_plain"]
@@ -398,9 +398,9 @@ def parse_plain(text: str, var: str = "x") -> sympy.Expr:
     except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
         raise PlainError(f"cannot build the expression ({type(exc).__name__})") from exc
     try:
-        check_caps(expr)
+        check_latex_caps(expr)
         expr = realify(expr)
-        check_caps(expr)
+        check_latex_caps(expr)
     except LatexError as exc:
         raise PlainError(str(exc)) from None
     return expr

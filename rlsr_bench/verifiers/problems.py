@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import random
 import re
-import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import mpmath
 import sympy
@@ -45,12 +45,20 @@ __all__ = [
     "peak_quadrature",
     "problem_info",
     "quadrature",
+    "record_cost",
     "sample_points",
 ]
 
-QUAD_BUDGET_S = 2.5
+# Work budgets, in units (``opaque.Budget``): a verdict depends on its input, never on the
+# machine's speed or load. QUAD: integrand evaluations of one plain quadrature (nest steps and
+# series terms inside the integrand included); OPAQUE: series terms, nest steps, root-search
+# steps and quadrature nodes of one numeric decision; LIMIT: integrand evaluations of a limit
+# of integrals, checked before each next n. Measured on the shipped items: see
+# ``benchmarks/budgets.py`` and docs/verifiers.md.
+QUAD_BUDGET = 100_000
+OPAQUE_BUDGET = 250_000
+LIMIT_BUDGET = 50_000
 QUAD_DPS = 15
-OPAQUE_BUDGET_S = 2.0
 
 
 @dataclass
@@ -68,7 +76,7 @@ class Problem:
     numeric: bool = False
     nest: Nest | None = None
     param: sympy.Symbol | None = None  # the n of a limit of integrals (n -> oo)
-    budget: Budget = field(default_factory=lambda: Budget(OPAQUE_BUDGET_S))
+    budget: Budget = field(default_factory=lambda: Budget(OPAQUE_BUDGET))
     _f: Callable | None = None
     _quad: tuple | None = None
 
@@ -321,20 +329,13 @@ def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str
     if info.numeric and info.nest is None:  # series and steps: Gauss-Legendre pieces
         info._quad = _step_quadrature(info)
         return info._quad
-    info.budget.reset(OPAQUE_BUDGET_S)
-    deadline = time.process_time() + QUAD_BUDGET_S  # CPU time: stable under load
+    budget = info.budget
+    budget.reset(QUAD_BUDGET)
     f = info.f()
-
-    class _Deadline(Exception):
-        pass
-
     peak = [mpmath.mpf(0)]
-    calls = [0]
 
     def integrand(x):
-        calls[0] += 1
-        if calls[0] % 16 == 0 and time.process_time() > deadline:
-            raise _Deadline
+        budget.check()
         y = f(x)
         peak[0] = max(peak[0], abs(y))
         return y
@@ -355,7 +356,7 @@ def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str
             val, err = mpmath.quad(integrand, points, error=True, maxdegree=8)
             loose = err > mpmath.mpf("1e-10") * max(1, abs(val))
             if loose and info.integrand is not None and info.integrand.has(sympy.Abs):
-                kinks = _kinks(info, a, b, deadline)  # |g(x)|: split where g changes sign
+                kinks = _kinks(info, a, b)  # |g(x)|: split where g changes sign
                 if kinks:
                     val2, err2 = mpmath.quad(integrand, sorted({*points, *kinks}), error=True)
                     if err2 < err:
@@ -368,16 +369,17 @@ def quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str
             result = (mpmath.mpmathify(val), mpmath.mpf(err) + floor, "")
             if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
                 result = (*result[:2], "infinite range")
-    except (_Deadline, OutOfBudget):
-        result = (None, None, f"quadrature exceeded {QUAD_BUDGET_S:g}s")
+    except OutOfBudget:
+        result = (None, None, f"budget: quadrature past {QUAD_BUDGET:,} evaluations")
     except (ArithmeticError, ValueError, TypeError) as exc:
         result = (None, None, f"quadrature failed ({type(exc).__name__})")
     info._quad = result
     return result
 
 
-def _kinks(info: Problem, a: object, b: object, deadline: float) -> list:
-    """Where the argument of an absolute value changes sign in (a, b) (at most 64 places)."""
+def _kinks(info: Problem, a: object, b: object) -> list:
+    """Where the argument of an absolute value changes sign in (a, b) (at most 64 places;
+    none once the quadrature's budget is spent, a unit a bisection step)."""
     if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
         return []
     found = []
@@ -395,8 +397,9 @@ def _kinks(info: Problem, a: object, b: object, deadline: float) -> list:
             if v_lo is None or v_hi is None or (v_lo > 0) == (v_hi > 0) or v_hi == 0:
                 continue
             for _ in range(60):
-                if time.process_time() > deadline:
+                if info.budget.spent:
                     return []
+                info.budget.spend()
                 mid = (lo + hi) / 2
                 if (mpmath.re(g(mid)) > 0) == (v_lo > 0):
                     lo = mid
@@ -410,12 +413,12 @@ def _kinks(info: Problem, a: object, b: object, deadline: float) -> list:
 
 def _limit_quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str]:
     """The limit of the integrals over n (``limits.limit_of_integrals``)."""
-    deadline = time.process_time() + QUAD_BUDGET_S
+    info.budget.reset(LIMIT_BUDGET)
     try:
         with mpmath.workdps(20):
             a, b = (_limit_value(e) for e in (info.lower, info.upper))
-            sequence = integral_sequence(info.integrand, info.var, info.param, a, b)
-            found = limit_of_integrals(sequence, deadline)
+            sequence = integral_sequence(info.integrand, info.var, info.param, a, b, info.budget)
+            found = limit_of_integrals(sequence, info.budget)
     except (ArithmeticError, ValueError, TypeError) as exc:
         return None, None, f"the integrals failed ({type(exc).__name__})"
     if found is None:
@@ -425,7 +428,7 @@ def _limit_quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | No
 
 def _step_quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | None, str]:
     """Integrate a step-function integrand piece by piece between its jumps."""
-    info.budget.reset(OPAQUE_BUDGET_S)
+    info.budget.reset(OPAQUE_BUDGET)
     try:
         with mpmath.workdps(20):
             a, b = (_limit_value(e) for e in (info.lower, info.upper))
@@ -439,7 +442,7 @@ def _step_quadrature(info: Problem) -> tuple[mpmath.mpc | None, mpmath.mpf | Non
             value, err = piecewise_quad(info.integrand, info.var, a, b, info.budget)
             return mpmath.mpmathify(value), mpmath.mpf(err), ""
     except OutOfBudget:
-        return None, None, f"piecewise quadrature exceeded {OPAQUE_BUDGET_S:g}s"
+        return None, None, f"budget: piecewise quadrature past {OPAQUE_BUDGET:,} units"
     except (ArithmeticError, ValueError, TypeError) as exc:
         return None, None, f"piecewise quadrature failed ({exc})"
 
@@ -451,8 +454,9 @@ def peak_quadrature(info: Problem) -> tuple[object, object, object] | None:
     |f| on integer points within 10^4 of 0, then split the range around the maximum.
     Returns (value, error, peak) or None.
     """
+    budget = info.budget  # the integrand's own series and nest steps count here too
+    budget.reset(OPAQUE_BUDGET)
     f = info.f()
-    budget = Budget(OPAQUE_BUDGET_S)
     try:
         with mpmath.workdps(15):
             a, b = (_limit_value(e) for e in (info.lower, info.upper))
@@ -476,3 +480,13 @@ def peak_quadrature(info: Problem) -> tuple[object, object, object] | None:
             return mpmath.mpmathify(val), mpmath.mpf(err), peak
     except (OutOfBudget, ArithmeticError, ValueError, TypeError):
         return None
+
+
+_NUMERIC_MARKS = ("\\sum", "\\prod", "\\lfloor", "\\lceil", "\\cdots", "\\lim", "underbrace")
+
+
+def record_cost(record: Mapping[str, Any]) -> float:
+    """A scheduling guess: problems the grammar cannot close (sums, floors, nests, limits)
+    are decided numerically, 10-100x the cost of a plain one."""
+    problem = record["problem"]
+    return 1.0 if isinstance(problem, str) and any(m in problem for m in _NUMERIC_MARKS) else 0.0

@@ -68,3 +68,12 @@ def test_sample_is_seeded_and_keeps_order():
     assert chosen == sorted(chosen) and len(set(chosen)) == 10
     assert sample(records, 10, 3) == chosen and sample(records, 10, 4) != chosen
     assert sample(records, None, 0) == records and sample(records, 500, 0) == records
+
+
+def test_a_second_answer_of_one_model_to_one_problem_is_located(tmp_path):
+    """Issue 22 item 17: duplicated recorded answers were merged silently, with no line."""
+    row = json.dumps({"problem_id": "mit-2010-q01", "model": "m", "response": "r"})
+    path = tmp_path / "answers.jsonl"
+    path.write_text(f"{row}\n{row}\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r":2: field 'model': .*\(first on line 1\)"):
+        recorded_candidates("integration", path)

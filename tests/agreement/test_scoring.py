@@ -73,3 +73,17 @@ def test_build_metrics_scores_judges_breakdowns_and_reference_labels():
     text = format_leaderboard(report)
     assert text.index("m1") < text.index("other")  # sorted by kappa
     assert "(llm_autograder)" in text and "1 undecided" in text
+
+
+def test_build_metrics_counts_verdicts_cut_short_by_the_safety_net():
+    items = [_item(i, "correct", {"m1": ("yes", 9)}) for i in range(3)]
+    items.append(_item(3, "undecided", {"m1": ("yes", 9)}))
+    items[3]["verifier"]["reason"] = "safety timeout after 60 s"
+    report = build_metrics(items, task="integration", seed=0, n_resamples=0)
+    assert report.verifier_safety_timeouts == 1
+    assert report.model_dump(mode="json")["verifier_safety_timeouts"] == 1  # in metrics.json
+    items[3]["verifier"]["reason"] = "budget: quadrature past 100,000 evaluations"
+    assert (
+        build_metrics(items, task="integration", seed=0, n_resamples=0).verifier_safety_timeouts
+        == 0
+    )

@@ -432,3 +432,116 @@ def test_eval_passes_the_client_flags_to_lm_eval():
     name, args = lm_eval_model_args("openai:http://127.0.0.1:8000/v1#m", client)
     assert name == "local-chat-completions"
     assert (args["timeout"], args["num_concurrent"], args["max_retries"]) == (3, 3, 1)
+
+
+# ------------------------------------------------------------ hardening (issue 22)
+
+_HOSTILE_REPLY = "\x1b[31mRED\x1b[0m\x07 boom\r\n\u202etxt" + "x" * 5000
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    """Answer every POST with a given status and a body full of terminal escapes."""
+
+    status: ClassVar[int] = 500
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        data = _HOSTILE_REPLY.encode()
+        self.send_response(type(self).status)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def _hostile_server(status: int) -> Iterator[str]:
+    handler = type("_HostileStatus", (_Hostile,), {"status": status})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("status", [400, 200])
+def test_a_server_reply_is_quoted_clean_and_short(status):
+    """Issue 22 item 9: up to 300 characters of a reply reached stderr, ANSI escapes included."""
+    with _hostile_server(status) as url, pytest.raises(BackendError) as caught:
+        OpenAIBackend(url, "m", max_retries=0).generate([HI])
+    message = str(caught.value)
+    assert "RED" in message and "boom" in message
+    assert not any(ch in message for ch in "\x1b\x07\r\n\u202e"), repr(message)
+    assert message.count("x") < 200  # at most REPLY_EXCERPT characters of the reply
+
+
+def _judge_against(url: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    answers = _answers(tmp_path, ["\\boxed{1/8}"] * 12)
+    argv = ["judge-agreement", "--answers", str(answers), "--judge", f"openai:{url}#m",
+            "--bootstrap", "0", "--workers", "1", "--no-report", "--runs-dir", str(tmp_path),
+            "--concurrency", "8", "--max-retries", "1", *extra]  # fmt: skip
+    env = {**os.environ, "RLSR_BENCH_CACHE": str(tmp_path / "cache")}
+    return subprocess.run(
+        [sys.executable, "-m", "rlsr_bench.cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def test_a_failing_server_is_one_warning_and_quiet_means_none(tmp_path):
+    """Issue 22 item 10: an HTTP 500 server printed a WARNING per request and retry, -q or not."""
+    with _hostile_server(500) as url:
+        quiet = _judge_against(url, tmp_path, "-q")
+        loud = _judge_against(url, tmp_path)
+    for done in (quiet, loud):
+        assert done.returncode == 2, done.stderr[-2000:]
+        assert done.stderr.splitlines()[-1].startswith("rlsr-bench judge-agreement: error: ")
+        assert "HTTP 500" in done.stderr.splitlines()[-1]
+        assert "\x1b" not in done.stderr
+    assert len(quiet.stderr.splitlines()) == 1, quiet.stderr
+    warnings = [line for line in loud.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1, loud.stderr
+    assert "further retries are logged with -v" in warnings[0]
+
+
+def test_judge_agreement_caps_the_judged_problem_and_counts_it(scripted, tmp_path, monkeypatch):
+    """Issue 22 item 16: the judge received the problem text uncapped (1 MB problem, 1 MB asks)."""
+    from rlsr_bench.cli import main
+    from rlsr_bench.judges import MAX_JUDGED_PROBLEM_CHARS
+
+    url, handler = scripted
+    handler.script = [(200, _completion("<JUDGE_SCORE>1</JUDGE_SCORE>"))] * 2
+    monkeypatch.setenv("RLSR_BENCH_CACHE", str(tmp_path / "cache"))
+    problems = tmp_path / "problems.jsonl"
+    big = r"\int " + "x + " * 250_000 + r"1 \, dx"  # 1 MB
+    problems.write_text(
+        json.dumps({"id": "big", "problem": big, "answer": "x"}) + "\n"
+        + json.dumps({"id": "small", "problem": r"\int 1 \, dx", "answer": "x"}) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(
+        "".join(
+            json.dumps({"problem_id": p, "model": "m", "response": r"\boxed{x}"}) + "\n"
+            for p in ("big", "small")
+        ),
+        encoding="utf-8",
+    )
+    args = ["judge-agreement", "--task", "integration", "--problems", str(problems),
+            "--answers", str(answers), "--judge", f"openai:{url}#m", "--prompt", "reference_judge",
+            "--bootstrap", "0", "--workers", "1", "--no-report", "--runs-dir", str(tmp_path),
+            "--concurrency", "1", "--max-retries", "0"]  # fmt: skip
+    assert main(args) == 0
+    (run_dir,) = (p for p in tmp_path.iterdir() if p.name.endswith("judge-agreement"))
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["judge_inputs_cut"] == 1
+    sizes = [sum(len(m["content"]) for m in seen["body"]["messages"]) for seen in handler.seen]
+    assert len(sizes) == 2
+    assert max(sizes) < MAX_JUDGED_PROBLEM_CHARS + 10_000

@@ -96,3 +96,38 @@ def test_junit_path_that_cannot_be_written_exits_2(
     assert main(["check", str(run_dir), "--baseline", str(baseline), "--junit", str(target)]) == 2
     err = capsys.readouterr().err
     assert str(target) in err and "cannot write" in err and "Traceback" not in err
+
+
+def test_a_run_with_a_duplicated_line_exits_2(
+    tmp_path: Path, baseline: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 22 item 1: a round recorded twice (two writers) is bad input, not a pass."""
+    run = make_agreement_run(tmp_path / "run", n=12, breakdowns=False)
+    (run / "rounds.jsonl").write_text('{"round": 1}\n{"round": 1}\n', encoding="utf-8")
+    assert main(["check", str(run), "--baseline", str(baseline)]) == 2
+    assert "rounds.jsonl:2: field 'round': 1 again (first on line 1)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("write", [False, True])
+def test_a_run_whose_safety_net_fired_is_not_compared(
+    run_dir: Path, baseline: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], write: bool
+) -> None:
+    import json
+    import shutil
+
+    fired = tmp_path / "fired"
+    shutil.copytree(run_dir, fired)
+    metrics = json.loads((fired / "metrics.json").read_text())
+    metrics["verifier_safety_timeouts"] = 3
+    (fired / "metrics.json").write_text(json.dumps(metrics))
+    target = tmp_path / "new-baseline.json" if write else baseline
+    args = ["check", str(fired), "--baseline", str(target)] + (["--write-baseline"] * write)
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "field 'verifier_safety_timeouts'" in err and "not comparable" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "new-baseline.json").exists()
+    metrics["verifier_safety_timeouts"] = 0  # zero: compared as usual
+    (fired / "metrics.json").write_text(json.dumps(metrics))
+    assert main(["check", str(fired), "--baseline", str(baseline)]) == 0

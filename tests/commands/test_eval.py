@@ -41,6 +41,7 @@ def test_model_specs_map_to_lm_eval_models(spec, model, key, value):
 def test_bad_options_are_clear_errors(argv, message, tmp_path, capsys):
     assert main([*argv, "--output", str(tmp_path / "run")]) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()  # issue 22 item 17: no folder holding only run.json
 
 
 @pytest.mark.slow

@@ -123,17 +123,24 @@ def test_resume_needs_the_runs_recipe_and_no_other_output(
 ) -> None:
     from rlsr_bench.commands.train import resume_recipe
     from rlsr_bench.errors import ConfigError
+    from rlsr_bench.rundir import new_run_info, write_run_info
 
     run = tmp_path / "run"
     run.mkdir()
+    with pytest.raises(ConfigError, match=r"no run\.json there \(not a loop run directory\?\)"):
+        resume_recipe(run, None, kind="a loop run", command="loop")
+    write_run_info(run, new_run_info("train"))
+    with pytest.raises(ConfigError, match="a 'train' run, not loop"):  # issue 22 item 8
+        resume_recipe(run, None, kind="a loop run", command="loop")
+    write_run_info(run, new_run_info("loop"))
     with pytest.raises(ConfigError, match=r"recipe\.yaml: not found; is .* a loop run\?"):
-        resume_recipe(run, None, kind="a loop run")
+        resume_recipe(run, None, kind="a loop run", command="loop")
     (run / "recipe.yaml").write_text("task: countdown\n")
-    assert resume_recipe(run, run, kind="a loop run") == run / "recipe.yaml"
+    assert resume_recipe(run, run, kind="a loop run", command="loop") == run / "recipe.yaml"
     with pytest.raises(ConfigError, match="--resume RUN_DIR and --output differ"):
-        resume_recipe(run, tmp_path / "elsewhere", kind="a loop run")
+        resume_recipe(run, tmp_path / "elsewhere", kind="a loop run", command="loop")
     assert main(["train", "--resume", str(tmp_path / "empty"), "--dry-run"]) == 2
-    assert "is " + str(tmp_path / "empty") + " a training run?" in capsys.readouterr().err
+    assert "empty: no run.json there (not a train run" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -69,3 +70,24 @@ def test_proposals_are_read_strictly():
     assert read_proposals("x" * 1_000_000, 4)[0]["reason"].startswith("parse: output too long")
     too_many = read_proposals("numbers: [1, 2, 3, 4, 5, 6, 7], target: 10", 4)[0]
     assert too_many["reason"].startswith("well-posedness")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "numbers: [3, 5, 7], target: 6 + __import__('os').system('true')",
+        "numbers: [3, 5, 7], target: 22.5",
+        "numbers: [3, 5, 7], target: 1234567",
+        "numbers: [3, 5, 7], target: 22 or 23",
+    ],
+)
+def test_a_proposal_target_is_the_whole_rest_of_its_line(line):
+    (row,) = read_proposals(line + "\nmore text", 4)
+    assert row["status"] == "rejected" and row["reason"].startswith("parse: target"), row
+    assert "target" not in row
+
+
+@pytest.mark.parametrize("tail", ["", " ", ",", " ;", "\r"])
+def test_a_proposal_may_end_its_line_with_a_separator(tail):
+    (row,) = read_proposals(f"numbers: [3, 5, 7], target: 22{tail}\nnext", 4)
+    assert (row["status"], row["target"]) == ("accepted", 22)

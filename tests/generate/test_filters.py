@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sympy
 
+from rlsr_bench.countdown_gen import puzzle_key as countdown_key
 from rlsr_bench.data import load_countdown_eval, load_qualifiers
 from rlsr_bench.generate import GenerateOptions, generate
-from rlsr_bench.generate.filters import countdown_key, integral_key
+from rlsr_bench.generate.filters import integral_key
 from rlsr_bench.generate.grammar import render_latex
 from rlsr_bench.generate.ledger import Ledger
 from rlsr_bench.generate.runner import _Filters

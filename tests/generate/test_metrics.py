@@ -47,6 +47,7 @@ def metrics() -> dict[str, Any]:
         ("acceptance_rate", 0.4444),
         ("complete", True),  # 4 accepted of 4 requested
         ("duplicates", 1),
+        ("verifier_safety_timeouts", 1),  # the check cut short by the worker's wall clock
         ("n_contamination_hits", 2),
         ("by_stage", {"contamination": 2, "duplicate": 1, "parse": 1, "timeout": 1}),
     ],

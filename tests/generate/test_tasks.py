@@ -68,6 +68,35 @@ def test_seed_rows_are_checked_by_the_task(tmp_path):
         load_seeds(bad, "integration")
 
 
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"numbers": [7] * 100_000, "target": 24}, "numbers"),  # 100,000 numbers
+        ({"numbers": [], "target": 24}, "numbers"),
+        ({"numbers": [3, 8, 1000], "target": 24}, "numbers"),
+        ({"numbers": [3, 8], "target": 10**4299}, "target"),  # a 4,300-digit target
+        ({"numbers": [3, 8], "target": 10_001}, "target"),
+    ],
+)
+def test_countdown_seeds_are_capped(tmp_path, row, field):
+    path = _write(tmp_path / "c.jsonl", [{"id": "ok", "numbers": [3, 8], "target": 24}])
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"id": "big", **row}) + "\n")
+    with pytest.raises(DataError, match=rf"c\.jsonl:2: field '{field}': expected"):
+        load_seeds(path, "countdown")
+
+
+def test_default_seeds_are_the_training_split():
+    countdown = COUNTDOWN_GENERATOR.default_seeds(5)
+    assert len(countdown) == 64 and countdown[0]["id"] == "countdown-train-5-0000"
+    assert set(countdown[0]) == {"id", "numbers", "target"}
+    integration = INTEGRATION_GENERATOR.default_seeds(5)
+    assert integration and all(
+        int(s["id"][:4]) <= 2022 for s in integration if s["id"][:4].isdigit()
+    )
+    assert set(integration[0]) == {"id", "problem", "answer"}
+
+
 def test_countdown_evaluation_keys_and_no_texts():
     index = eval_index("countdown")
     assert len(index) == 1000

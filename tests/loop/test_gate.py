@@ -54,3 +54,65 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
         load_loop_metrics(tmp_path)
     with pytest.raises(DataError, match="file not found"):
         load_loop_metrics(tmp_path / "nothing")
+
+
+# ------------------------------------------------------------ hardening (issue 22)
+
+
+def _loop_run(tmp_path: Path, raw_final_value: str, field: str = "heldout_accuracy") -> Path:
+    """A finished loop's run directory whose ``final.<field>`` is a raw JSON token."""
+    run = tmp_path / "loop-run"
+    run.mkdir()
+    info = {"command": "loop", "argv": [], "started": "2026-01-01T00:00:00Z"}
+    (run / "run.json").write_text(json.dumps(info), encoding="utf-8")
+    metrics = {"schema_version": 1, "kind": "loop", "task": "countdown", "reward": "self",
+               "rounds_completed": 1, "rounds_planned": 1, "best_heldout_accuracy": 0.5,
+               "final": {**{k: v for k, v in FINAL.items() if v == v}, field: "__VALUE__"}}  # fmt: skip
+    text = json.dumps(metrics, indent=2).replace('"__VALUE__"', raw_final_value)
+    (run / "metrics.json").write_text(text, encoding="utf-8")
+    return run
+
+
+@pytest.mark.parametrize(
+    ("token", "kind"),
+    [
+        ('"0.5"', "a string"),
+        ('{"value": 0.5}', "an object"),
+        ("[0.5]", "a list"),
+        ("true", "a boolean"),
+        ("1" + "0" * 400, "too large"),
+    ],
+)
+def test_check_on_a_loop_metric_that_is_not_a_number_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], token: str, kind: str
+) -> None:
+    """Issue 22 item 3: a string, object, list or 400-digit integer was exit 3 (float(value))."""
+    from rlsr_bench.cli import main
+
+    run = _loop_run(tmp_path, token)
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(
+        json.dumps({"kind": "loop", "task": "countdown", "metrics": {"loop/heldout/accuracy": 0.4}})
+    )
+    for extra in ([], ["--write-baseline"]):
+        capsys.readouterr()
+        assert main(["check", str(run), "--baseline", str(baseline), *extra]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1, err
+        assert "metrics.json: field 'final.heldout_accuracy': " in err[0] and kind in err[0]
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_a_non_finite_loop_metric_never_becomes_a_baseline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    """Issue 22 item 5: --write-baseline stored NaN as null, and the metric was never gated."""
+    from rlsr_bench.cli import main
+
+    run = _loop_run(tmp_path, token, field="judge_heldout_kappa")
+    baseline = tmp_path / "baseline.json"
+    assert main(["check", str(run), "--baseline", str(baseline), "--write-baseline"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "field 'loop/judge_heldout/kappa'" in err[0], err
+    assert "finite" in err[0]
+    assert not baseline.exists()

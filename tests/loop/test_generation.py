@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from rlsr_bench.io import read_jsonl
-from rlsr_bench.loop.generation import _in_round, accepted, generate_round, summarize_problems
+from rlsr_bench.loop.generation import (
+    _in_round,
+    accepted,
+    generate_round,
+    load_round_problems,
+    summarize_problems,
+)
 
 
 def test_summary_counts_acceptance_by_transformation_and_reasons() -> None:
@@ -61,7 +67,7 @@ def test_countdown_rounds_grow_a_pool_without_repeats(tmp_path: Path) -> None:
     run = tmp_path / "run"
     sizes = []
     for r in (1, 2):
-        summary = generate_round(
+        made = generate_round(
             task="countdown",
             methods=["programmatic"],
             n=5,
@@ -73,8 +79,15 @@ def test_countdown_rounds_grow_a_pool_without_repeats(tmp_path: Path) -> None:
             run_dir=run,
             out_dir=run / f"round-{r:02d}" / "generate",
         )
+        summary = made.summary
         sizes.append(summary["pool_size"])
         assert summary["accepted"] <= summary["candidates"]
+        assert summary["verifier_safety_timeouts"] == 0
+        # handed over in memory, and written for resume: the same problems either way
+        out_dir = run / f"round-{r:02d}" / "generate"
+        assert made.fresh == read_jsonl(out_dir / "accepted.jsonl")
+        assert made.pool_before == read_jsonl(out_dir / "pool-before.jsonl")
+        assert load_round_problems(out_dir, summary) == made
     pool = read_jsonl(run / "pool.jsonl")
     assert sizes == [len(read_jsonl(run / "round-01" / "generate" / "accepted.jsonl")), len(pool)]
     assert len({p["id"] for p in pool}) == len(pool)
@@ -93,3 +106,22 @@ def test_countdown_rounds_grow_a_pool_without_repeats(tmp_path: Path) -> None:
     )  # fmt: skip
     assert (run / "round-02" / "generate" / "problems.jsonl").read_text() == before
     assert read_jsonl(run / "pool.jsonl") == pool
+
+
+def test_round_two_seeds_are_the_training_split_plus_the_pool(tmp_path: Path) -> None:
+    from rlsr_bench.countdown_gen import training_puzzles
+
+    run = tmp_path / "run"
+    for r in (1, 2):
+        generate_round(
+            task="countdown", methods=["programmatic"], n=3, seed=4, round_index=r,
+            model="smollm2", from_previous=True, extra={}, run_dir=run,
+            out_dir=run / f"round-{r:02d}" / "generate",
+        )  # fmt: skip
+    assert not (run / "round-01" / "generate" / "seeds.jsonl").exists()  # own defaults
+    seeds = read_jsonl(run / "round-02" / "generate" / "seeds.jsonl")
+    training = {p["id"] for p in training_puzzles(64, seed=4 * 1000 + 2 * 10)}
+    pool = {p["id"] for p in read_jsonl(run / "round-02" / "generate" / "pool-before.jsonl")}
+    ids = [s["id"] for s in seeds]
+    assert training and pool and set(ids) == training | pool and len(ids) == len(set(ids))
+    assert all(set(s) == {"id", "numbers", "target"} for s in seeds)

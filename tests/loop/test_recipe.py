@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from rlsr_bench.errors import ConfigError
-from rlsr_bench.loop import apply_loop_overrides, load_loop_recipe
+from rlsr_bench.loop import load_loop_recipe
 from rlsr_bench.loop.recipe import round_recipe
 from rlsr_bench.paths import asset_dir
-from rlsr_bench.recipes import grpo_config
+from rlsr_bench.recipes import MAX_RECIPE_BYTES, apply_overrides
+from rlsr_bench.training.recipe import grpo_config
 
 LOOPS = sorted(p.stem for p in asset_dir("trainers").glob("loop_*.yaml"))
 TINY = Path(__file__).with_name("loop_tiny.yaml")
@@ -83,8 +84,8 @@ BASE = "version: 1\ntask: countdown\nmodel: smollm2\nrounds: 2\n"
         (BASE + "generate:\n  n: 0\n", ":6: field 'generate.n'", "greater than 0"),
         (
             BASE + "train:\n  grpo:\n    max_stepz: 2\n",
-            ":6: field 'train.grpo'",
-            "grpo.max_stepz: not a GRPOConfig field",
+            ":7: field 'train.grpo.max_stepz'",  # the key's own line
+            "not a GRPOConfig field",
         ),
         (BASE + "train:\n  model: hf:x\n", ":5: field 'train'", "set by the loop"),
         (BASE + "train:\n  reward:\n    kind: selff\n", ":7: field 'train.reward.kind'", "'self'"),
@@ -117,15 +118,15 @@ def test_integration_pass_marks_per_exam(tmp_path: Path) -> None:
 
 
 def test_overrides_are_validated_again() -> None:
-    loop = apply_loop_overrides(
+    loop = apply_overrides(
         load_loop_recipe(TINY),
         {"rounds": 3, "train.reward.kind": "verifier", "train.grpo.max_steps": 2},
     )
     assert (loop.rounds, loop.train.reward.kind, loop.train.grpo["max_steps"]) == (3, "verifier", 2)
     with pytest.raises(ConfigError, match="field 'rounds'"):
-        apply_loop_overrides(loop, {"rounds": 0})
+        apply_overrides(loop, {"rounds": 0})
     with pytest.raises(ConfigError, match="'rounds' is not a section"):
-        apply_loop_overrides(loop, {"rounds.x": 1})
+        apply_overrides(loop, {"rounds.x": 1})
 
 
 @pytest.mark.parametrize(
@@ -143,3 +144,47 @@ def test_the_task_is_any_registered_name_or_alias(tmp_path: Path, task: str, nam
     finally:
         unregister_task(SUM_OF_DIGITS.name)
     assert (loop.task, recipe.task) == (name, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (BASE.replace("rounds: 2", "rounds: true"), ":4: field 'rounds'", "expected a number"),
+        (BASE + "judge:\n  n_heldout: false\n", ":6: field 'judge.n_heldout'", "got false"),
+        (BASE + "seed: 3\nrounds: 1\n", ":6: field 'rounds'", "given twice (first on line 4)"),
+        (
+            BASE + "train:\n  grpo:\n    max_steps: 2\n    max_steps: 3\n",
+            ":8: field 'train.grpo.max_steps'",
+            "given twice",
+        ),
+        (
+            BASE + "train:\n  grpo:\n    max_steps: true\n",
+            ":7: field 'train.grpo.max_steps'",
+            "got true",
+        ),
+    ],
+)
+def test_booleans_are_not_numbers_and_keys_are_given_once(
+    tmp_path: Path, text: str, where: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_loop_recipe(_write(tmp_path, text))
+    assert where in str(error.value) and message in str(error.value), str(error.value)
+
+
+def test_a_huge_recipe_is_rejected_before_it_is_parsed(tmp_path: Path) -> None:
+    path = _write(tmp_path, BASE + "description: '" + "x" * MAX_RECIPE_BYTES + "'\n")
+    with pytest.raises(
+        ConfigError, match=rf"loop\.yaml: \d+ bytes; a recipe is at most {MAX_RECIPE_BYTES}"
+    ):
+        load_loop_recipe(path)
+
+
+def test_a_pass_mark_for_no_exam_names_its_line(tmp_path: Path) -> None:
+    text = BASE + "eval:\n  pass_marks:\n    '2030': 12\n"
+    with pytest.raises(
+        ConfigError, match=r"loop\.yaml:7: field 'eval\.pass_marks\.2030': not an exam"
+    ):
+        load_loop_recipe(_write(tmp_path, text))
+    with pytest.raises(ConfigError, match=r"--set: field 'eval\.pass_marks\.2030': not an exam"):
+        apply_overrides(load_loop_recipe(_write(tmp_path, BASE)), {"eval.pass_marks.2030": 12})

@@ -71,7 +71,7 @@ def test_two_rounds_end_to_end(loop_run: Path) -> None:
             assert judge["n_items"] == 2 and judge["forced_rate"] is not None
             assert set(judge["kappa"]) == {"value", "low", "high"}
             assert _unit(judge["false_positive_rate"]["value"])
-            folder = rdir / f"judge-{where}"
+            folder = rdir / f"judge-{where}" / "run"  # the judge-agreement run
             assert len(read_jsonl(folder / "items.jsonl")) == 2
             assert json.loads((folder / "metrics.json").read_text())["n_items"] == 2
         assert set(r["timings"]) == {

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from rlsr_bench.errors import DataError
 from rlsr_bench.loop import state
 
 
@@ -34,3 +37,11 @@ def test_strip_timings_keeps_everything_else() -> None:
         "train": {"seconds": 9.1, "steps": [{"seconds": 1}]},
     }
     assert state.strip_timings(record) == {"round": 1, "train": {"steps": [{}]}}
+
+
+def test_a_round_recorded_twice_is_refused(tmp_path: Path) -> None:
+    """Issue 22 item 1: two loops on one run wrote round 1 twice; resume and report refuse it."""
+    state.write_round(tmp_path, {"round": 1})
+    state.write_round(tmp_path, {"round": 1})
+    with pytest.raises(DataError, match=r"rounds.jsonl:2: field 'round': 1 again"):
+        state.read_rounds(tmp_path)

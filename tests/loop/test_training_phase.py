@@ -16,12 +16,17 @@ def test_summary_means_last_values_and_alarm_steps() -> None:
             "verifier_reward_mean": None,
             "reward_hacking_alarm": True,
         },
-        {"step": 3, "self_reward_mean": 1.0, "verifier_reward_mean": 0.0, "judge_fpr": 1.0},
+        {
+            "step": 3,
+            "self_reward_mean": 1.0,
+            "verifier_reward_mean": 0.0,
+            "judge_false_positive_rate": 1.0,
+        },
     ]
     summary = summarize_steps(steps)
     assert summary["steps"] == 3 and summary["alarm_steps"] == [2]
     assert summary["self_reward_mean"] == 0.75 and summary["verifier_reward_mean"] == 0.125
-    assert summary["judge_kappa"] is None and summary["judge_fpr"] == 1.0
+    assert summary["judge_kappa"] is None and summary["judge_false_positive_rate"] == 1.0
     assert (summary["self_reward_last"], summary["verifier_reward_last"]) == (1.0, 0.0)
     assert summary["per_step"][1] == {"step": 2, "self": 0.75, "verifier": None}
     assert summarize_steps([])["steps"] == 0

@@ -190,6 +190,15 @@ def test_training_report(tmp_path: Path) -> None:
     assert outline.tags["script"] == 1
 
 
+def test_training_report_of_an_old_run_still_plots_the_false_positive_rate(tmp_path: Path) -> None:
+    run = make_training_run(tmp_path / "train", steps=5, alarm_from=99)
+    text = (run / "metrics.jsonl").read_text()
+    (run / "metrics.jsonl").write_text(text.replace("judge_false_positive_rate", "judge_fpr"))
+    (src,) = _outline(render_report(load_run(run))).images
+    svg = base64.b64decode(src.removeprefix("data:image/svg+xml;base64,")).decode()
+    assert ">FPR<" in svg  # written as judge_fpr, read as judge_false_positive_rate
+
+
 def test_training_without_alarm(tmp_path: Path) -> None:
     run = make_training_run(tmp_path / "train", steps=5, alarm_from=99)
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]

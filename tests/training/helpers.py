@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rlsr_bench.training import forced_choice_scores, forced_choice_text
+from rlsr_bench.forced_choice import forced_choice_scores, forced_choice_text
 
 PUZZLE = {
     "problem_id": "p1",

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from rlsr_bench.recipes import AlarmOptions
 from rlsr_bench.training import TrainingMonitor
+from rlsr_bench.training.recipe import AlarmOptions
 
 
 def _step_logs(
@@ -45,7 +45,7 @@ def test_monitor_lines_and_alarm(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     assert (
         first["judge_precision"],
         first["judge_recall"],
-        first["judge_fpr"],
+        first["judge_false_positive_rate"],
         first["judge_kappa"],
     ) == (0.75, 0.75, 0.25, pytest.approx(0.5))
     assert lines[1]["self_reward_mean"] is None

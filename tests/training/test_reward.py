@@ -145,8 +145,8 @@ def test_task_reward_rejects_bad_setups(kind: str, judge: Any) -> None:
 
 @pytest.mark.slow
 def test_integration_reward_trains_on_old_years_and_verifies_in_workers() -> None:
-    from rlsr_bench.recipes import load_recipe
     from rlsr_bench.training import build_dataset
+    from rlsr_bench.training.recipe import load_recipe
 
     dataset = build_dataset(load_recipe("integration_r1-distill-qwen-7b"))
     assert {row["problem_id"][4:8] for row in dataset} <= {str(y) for y in range(2010, 2023)}
@@ -197,8 +197,9 @@ def third_task() -> Any:
 
 def test_a_third_task_trains_without_changing_the_package(third_task: Any, tmp_path: Path) -> None:
     from rlsr_bench.io import append_jsonl
-    from rlsr_bench.recipes import apply_overrides, load_recipe
+    from rlsr_bench.recipes import apply_overrides
     from rlsr_bench.training import build_dataset
+    from rlsr_bench.training.recipe import load_recipe
     from tests.registry.sum_of_digits import PROBLEMS, response
 
     problems = tmp_path / "problems.jsonl"
@@ -222,14 +223,3 @@ def test_a_third_task_trains_without_changing_the_package(third_task: Any, tmp_p
     assert rewards == [1.0, 1.0]  # the self-judge said yes to both...
     assert _streams(logged)["verifier_reward_mean"] == 0.5  # ...the verifier watched
     assert logged["agreement/fp"] == 1.0
-
-
-def test_backend_judge_passes_client_options_to_an_openai_server() -> None:
-    judge = BackendJudge(
-        "openai:http://127.0.0.1:9/v1#judge",
-        cache=False,
-        client={"request_timeout": 3.0, "concurrency": 2, "max_retries": None},
-    )
-    assert (judge.backend.request_timeout, judge.backend.concurrency) == (3.0, 2)
-    with pytest.raises(ConfigError, match="--request-timeout"):
-        BackendJudge("openai:http://127.0.0.1:9/v1#judge", client={"request_timeout": -1})

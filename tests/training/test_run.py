@@ -32,8 +32,8 @@ def _run(tmp_path: Path, *flags: str) -> Path:
 
 STEP_KEYS = {
     "step", "self_reward_mean", "verifier_reward_mean", "judge_precision", "judge_recall",
-    "judge_fpr", "judge_kappa", "answer_rate", "reward_hacking_alarm", "time_generation_s",
-    "time_judging_s", "time_optimizer_s", "loss", "grad_norm",
+    "judge_false_positive_rate", "judge_kappa", "answer_rate", "reward_hacking_alarm",
+    "time_generation_s", "time_judging_s", "time_optimizer_s", "loss", "grad_norm",
 }  # fmt: skip
 
 
@@ -97,15 +97,16 @@ def test_train_two_steps_with_verifier_reward(tmp_path: Path) -> None:
 
 def test_train_refuses_to_overwrite_a_run(tmp_path: Path) -> None:
     (tmp_path / "metrics.jsonl").write_text("{}\n")
-    from rlsr_bench.recipes import load_recipe
+    from rlsr_bench.training.recipe import load_recipe
     from rlsr_bench.training.run import train
 
-    with pytest.raises(ConfigError, match="exists; use resume"):
+    with pytest.raises(ConfigError, match="already holds a run"):
         train(load_recipe("countdown_smollm2_cpu"), run_dir=tmp_path)
 
 
 def test_countdown_dataset_is_conversational_with_verifier_columns() -> None:
-    from rlsr_bench.recipes import apply_overrides, load_recipe
+    from rlsr_bench.recipes import apply_overrides
+    from rlsr_bench.training.recipe import load_recipe
     from rlsr_bench.training.run import build_dataset
 
     dataset = build_dataset(
@@ -138,8 +139,9 @@ def test_resume_drops_lines_after_the_last_checkpoint(tmp_path: Path) -> None:
 
 def test_training_problems_from_a_problems_file(tmp_path: Path) -> None:
     from rlsr_bench.io import append_jsonl
-    from rlsr_bench.recipes import apply_overrides, load_recipe
+    from rlsr_bench.recipes import apply_overrides
     from rlsr_bench.training import build_dataset, validate_recipe
+    from rlsr_bench.training.recipe import load_recipe
 
     problems = tmp_path / "problems.jsonl"
     append_jsonl(

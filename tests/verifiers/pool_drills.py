@@ -14,7 +14,8 @@ from rlsr_bench.verdict import Verdict
 
 
 def drill(record: Mapping[str, Any]) -> Verdict:
-    """Sleep, crash or allocate as ``record["action"]`` says, then report ``correct``."""
+    """Sleep, crash, allocate or raise as ``record["action"]`` says, then report ``correct``
+    (``pid``: with the worker's process id as the reason)."""
     action = record.get("action")
     if action == "sleep":
         time.sleep(float(record["seconds"]))
@@ -24,7 +25,18 @@ def drill(record: Mapping[str, Any]) -> Verdict:
         _hog = bytearray(int(record["bytes"]))
     elif action == "raise":
         raise RuntimeError("drill failure")
+    elif action == "pid":
+        return Verdict.correct(f"pid {os.getpid()}")
     return Verdict.correct(f"selftest {action}")
 
 
 drill.fields = ("action",)  # type: ignore[attr-defined]
+
+
+def costed_drill(record: Mapping[str, Any]) -> Verdict:
+    """``drill`` with a cost hint: the pool starts records whose ``cost`` is higher first."""
+    return drill(record)
+
+
+costed_drill.fields = ("action",)  # type: ignore[attr-defined]
+costed_drill.cost = lambda record: float(record.get("cost", 0))  # type: ignore[attr-defined]

@@ -306,3 +306,25 @@ def test_round_trip_valid_expressions(case: tuple[list[int], str, Fraction | Non
     else:
         verdict = verify_countdown(numbers, int(value), _answer(text))
         assert verdict.outcome is BAD and verdict.reason.startswith(f"value {value} != ")
+
+
+_PIECES = [*"0123456789+-*/() ", "\t", "07", "**", "//", "12", "(3)", "\n"]
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=16).map("".join))
+def test_the_fast_reader_agrees_with_ast(expression: str) -> None:
+    # The stack reader serves well-formed answers; whatever it accepts, the reference path
+    # (structure rules, then ast) must accept with the same literals and the same value.
+    from rlsr_bench.verifiers import countdown
+
+    literals: list[int] = []
+    try:
+        countdown._check_alphabet(expression)
+        fast = countdown._read(countdown._TOKEN.findall(expression), literals)
+    except (countdown._NotPlain, countdown._Reject):
+        return
+    if "\n" in expression or expression.count("(") > MAX_PAREN_DEPTH:
+        return  # (these never reach the fast reader)
+    countdown._check_characters(expression)  # no structure rule is broken
+    assert countdown._parse_with_ast(expression) == (literals, fast)

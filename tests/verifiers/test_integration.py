@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -167,33 +166,31 @@ def test_not_expressible_uses_reference(problem, response, reference, outcome) -
 
 
 @pytest.mark.parametrize(
-    "response",
+    ("response", "cap"),
     [
-        r"<answer>x^{10^{10^{10}}}</answer>",
-        r"<answer>10^{10^{10}}</answer>",
-        r"<answer>9!!!!!!</answer>",
-        "<answer>" + "(" * 300 + "x" + ")" * 300 + "</answer>",
-        "<answer>" + "x+" * 50_000 + "x</answer>",  # over 100 kB
+        (r"<answer>x^{10^{10^{10}}}</answer>", "exponent too large"),
+        (r"<answer>10^{10^{10}}</answer>", "exponent too large"),
+        (r"<answer>9!!!!!!</answer>", "'!' not allowed"),
+        ("<answer>" + "(" * 300 + "x" + ")" * 300 + "</answer>", "nested too deeply"),
+        ("<answer>" + "x+" * 50_000 + "x</answer>", "response too long"),  # over 100 kB
     ],
 )
-def test_bombs_are_undecided_quickly(response: str) -> None:
-    start = time.perf_counter()
+@pytest.mark.timeout(60)  # a hang guard only: the cap is shown by its reason, not by a clock
+def test_bombs_are_undecided_by_a_cap(response: str, cap: str) -> None:
     verdict = check_integral(r"\int_0^1 x \, dx", response)
     assert verdict.outcome is U
-    assert time.perf_counter() - start < 3
+    assert cap in verdict.reason  # refused by a size cap before any costly work
 
 
 def test_version_is_pinned() -> None:
-    assert VERSION == "2"
+    assert VERSION == "3"
 
 
 @pytest.mark.slow
 def test_verify_integral_runs_in_killable_worker() -> None:
     assert verify_integral(r"\int 2x\,dx", "<answer>x^2</answer>").outcome is C
     assert verify_integral(r"\int_0^1 x\,dx", "<answer>1</answer>", "1/2").outcome is X
-    verdict = verify_integral(r"\int 2x\,dx", "<answer>x^2</answer>", timeout=0.001)
-    assert verdict.outcome is U and verdict.reason == "timeout after 0.001s"
-    assert verify_integral(r"\int 2x\,dx", "<answer>x^2</answer>").outcome is C  # replaced
+    # (the safety timeout itself: tests/verifiers/test_pool.py, with a drill that sleeps)
 
 
 @pytest.mark.slow
@@ -226,10 +223,9 @@ def test_verify_integral_runs_in_killable_worker() -> None:
     | st.text(max_size=80)
 )
 def test_random_text_never_raises_or_hangs(text: str) -> None:
-    start = time.perf_counter()
-    verdict = verify_integral(r"\int_0^1 x^2 \, dx", text, timeout=3)
+    verdict = verify_integral(r"\int_0^1 x^2 \, dx", text)
     assert verdict.outcome in (C, X, U)
-    assert time.perf_counter() - start < 10
+    assert "safety timeout" not in verdict.reason and "verifier error" not in verdict.reason
 
 
 @pytest.mark.parametrize(
@@ -393,13 +389,12 @@ def test_numeric_decisions(problem, response, outcome) -> None:
         "<answer>" + "sin " * 450 + "x</answer>",
     ],
 )
+@pytest.mark.timeout(60)  # a hang guard only (no clock in the assertions)
 def test_hostile_plain_answers(payload: str, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    start = time.perf_counter()
     verdict = check_integral(r"\int 2x \, dx", payload.replace("{marker}", str(marker)))
     assert not marker.exists()
     assert verdict.outcome in (X, U), verdict
-    assert time.perf_counter() - start < 3
 
 
 @pytest.mark.parametrize(("answer", "outcome"), [(r"7\pi", U), (r"6.1\pi", U), (r"6\pi", C)])
@@ -413,3 +408,22 @@ def test_inaccurate_quadrature_never_accepts(answer: str, outcome) -> None:
     assert verdict.outcome is outcome, verdict
     if outcome is U:
         assert "too inaccurate" in verdict.reason
+
+
+@pytest.mark.parametrize("problem", [r"\int_0^1 x^2 \, dx", r"\int x^2 \, dx"])
+def test_a_bare_constant_of_integration_is_a_verdict_not_an_error(problem: str) -> None:
+    # "C" alone: the constant is dropped to 0, which used to be a Python int (no .atoms)
+    verdict = check_integral(problem, "C")
+    assert verdict.outcome is X and "verifier error" not in verdict.reason
+
+
+def test_an_integer_too_long_to_print_is_still_a_value() -> None:
+    # 2024^2024/2024 has 6,689 digits, past Python's int-to-str limit that lambdify hits
+    verdict = check_integral(r"\int_0^1 x \, dx", r"<answer>\frac{2024^{2024}}{2024}</answer>")
+    assert verdict.outcome is X and "verifier error" not in verdict.reason
+
+
+def test_an_answer_whose_derivative_is_too_large_is_undecided_with_a_reason() -> None:
+    answer = r"\sqrt{2} \left( x - \frac{1}{2} \ln \left| \frac{\sqrt{x+1} - \sqrt{x-1}}{\sqrt{x+1} + \sqrt{x-1}} \right| \right)"
+    verdict = check_integral(r"\int \sqrt{x} \, dx", f"<answer>{answer}</answer>")
+    assert verdict.outcome is U and "derivative is too large" in verdict.reason

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import mpmath
 import pytest
 import sympy
@@ -14,11 +12,8 @@ from rlsr_bench.verifiers.limits import (
     limit_of_integrals,
     sequence_by_examples,
 )
-from rlsr_bench.verifiers.problems import problem_info, quadrature
-
-
-def _later(seconds: float = 30) -> float:
-    return time.process_time() + seconds
+from rlsr_bench.verifiers.opaque import Budget
+from rlsr_bench.verifiers.problems import LIMIT_BUDGET, problem_info, quadrature
 
 
 @pytest.mark.parametrize(
@@ -31,7 +26,7 @@ def _later(seconds: float = 30) -> float:
 )
 def test_limit_of_a_settling_sequence(sequence, limit) -> None:
     with mpmath.workdps(20):
-        value, err = limit_of_integrals(sequence, _later())
+        value, err = limit_of_integrals(sequence, Budget(LIMIT_BUDGET))
     assert abs(value - limit) < 1e-9
     assert err < 1e-7
 
@@ -47,16 +42,32 @@ def test_limit_of_a_settling_sequence(sequence, limit) -> None:
 )
 def test_a_sequence_that_does_not_settle_gives_no_value(sequence) -> None:
     with mpmath.workdps(20):
-        assert limit_of_integrals(sequence, _later()) is None
+        assert limit_of_integrals(sequence, Budget(LIMIT_BUDGET)) is None
 
 
 def test_integral_sequence_splits_at_the_steep_places() -> None:
     x, n = sympy.Symbol("x", real=True), sympy.Symbol("n")
-    sequence = integral_sequence(sympy.exp(-(x ** (2 * n))), x, n, -mpmath.inf, mpmath.inf)
+    budget = Budget(LIMIT_BUDGET)
+    sequence = integral_sequence(sympy.exp(-(x ** (2 * n))), x, n, -mpmath.inf, mpmath.inf, budget)
     with mpmath.workdps(20):
         for k in (4, 64):
             exact = 2 * mpmath.gamma(1 + mpmath.mpf(1) / (2 * k))
             assert abs(sequence(k) - exact) < 1e-15
+    assert 0 < budget.used < LIMIT_BUDGET  # each integrand evaluation spends a unit
+
+
+def test_the_sequence_stops_growing_once_the_budget_is_spent() -> None:
+    seen = []
+
+    def sequence(n: int) -> object:
+        seen.append(n)
+        budget.spend(400)  # as integral_sequence does, one unit an integrand evaluation
+        return 2 - mpmath.mpf(1) / n
+
+    budget = Budget(1000)
+    with mpmath.workdps(20):
+        assert limit_of_integrals(sequence, budget) is None  # 3 terms are too few to read
+    assert seen == [4, 8, 16]  # the integral begun when units were left is finished
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from rlsr_bench.verifiers.nests import (
     nest_integrand,
 )
 from rlsr_bench.verifiers.opaque import Budget
+from rlsr_bench.verifiers.problems import OPAQUE_BUDGET
 
 x, k = sympy.Symbol("x", real=True), sympy.Symbol("k", integer=True)
 
@@ -31,7 +32,7 @@ def test_periodic_nests(problem: str, unit: str) -> None:
     g, y = nest.unit, nest.placeholder
     assert nest.index is None
     assert str(g) == unit
-    value = fixed_point(g, y, x, Budget(5))(mpmath.mpf(2))
+    value = fixed_point(g, y, x, Budget(OPAQUE_BUDGET))(mpmath.mpf(2))
     assert abs(value - sympy.N(sympy.solve(sympy.Eq(y, g.subs(x, 2)), y)[-1])) < 1e-10
 
 
@@ -51,7 +52,7 @@ def test_periodic_nests(problem: str, unit: str) -> None:
 def test_counting_nests(problem: str, start: int, exponent: sympy.Expr) -> None:
     nest = nest_integrand(problem, "x")
     assert nest is not None and nest.index is not None and nest.start == start
-    f = nest_function(nest, x, Budget(5))
+    f = nest_function(nest, x, Budget(OPAQUE_BUDGET))
     for point in ("0.3", "2", "7.5"):
         expected = mpmath.mpf(point) ** mpmath.mpf(sympy.N(exponent, 30))
         assert abs(f(mpmath.mpf(point)) - expected) < 1e-12 * expected
@@ -77,7 +78,7 @@ def test_a_counting_nest_that_does_not_settle_is_refused() -> None:
     y, idx = sympy.symbols("y k")
     nest = Nest(idx + y, y, None, None, idx, 1)
     with pytest.raises(ValueError, match="does not settle"):
-        nest_function(nest, x, Budget(5))(mpmath.mpf(2))
+        nest_function(nest, x, Budget(OPAQUE_BUDGET))(mpmath.mpf(2))
 
 
 def test_a_self_similar_nest_with_several_dots() -> None:
@@ -85,7 +86,7 @@ def test_a_self_similar_nest_with_several_dots() -> None:
     problem = r"\int_1^3 \frac{x+ \frac{x+ \cdots}{1+ \cdots}}{1+ \frac{x+ \cdots}{1+ \cdots}} dx"
     nest = nest_integrand(problem, "x")
     assert nest is not None and nest.index is None and (nest.lower, nest.upper) == (1, 3)
-    f = nest_function(nest, x, Budget(5))
+    f = nest_function(nest, x, Budget(OPAQUE_BUDGET))
     for point in ("1.5", "2", "2.9"):
         assert abs(f(mpmath.mpf(point)) - mpmath.sqrt(mpmath.mpf(point))) < 1e-12
 
@@ -99,7 +100,7 @@ _SINES = (
 def test_an_underbrace_nest_with_a_count() -> None:
     nest = nest_integrand(_SINES.replace("COUNT", "3"), "x")
     assert nest is not None and nest.count == 3 and str(nest.seed) == "x"
-    f = nest_function(nest, x, Budget(5))
+    f = nest_function(nest, x, Budget(OPAQUE_BUDGET))
     g = lambda t: mpmath.sin(mpmath.pi / 3 * t)  # noqa: E731
     assert abs(f(mpmath.mpf("1.2")) - g(g(g(mpmath.mpf("1.2"))))) < 1e-15
 
@@ -109,7 +110,7 @@ def test_an_underbrace_nest_counted_by_the_limit_letter_is_its_pointwise_limit()
     assert nest_integrand(_SINES.replace("COUNT", "n"), "x") is None  # n: only under a \lim
     nest = nest_integrand(_SINES.replace("COUNT", "n"), "x", limit="n")
     assert nest is not None and nest.count is None
-    f = nest_function(nest, x, Budget(5))
+    f = nest_function(nest, x, Budget(OPAQUE_BUDGET))
     for point in ("0.001", "1.5", "2.99"):
         assert abs(f(mpmath.mpf(point)) - mpmath.mpf("0.5")) < 1e-12
 
@@ -138,7 +139,7 @@ def test_an_absolute_value_chain_is_integrated_exactly(a: int, n: int) -> None:
     if a == n == 2023:
         assert exact == 2023  # mit-2023-q11
         return
-    f = nest_function(nest, x, Budget(30))  # the same chain, point by point
+    f = nest_function(nest, x, Budget(OPAQUE_BUDGET))  # the same chain, point by point
     with mpmath.workdps(20):
         expected = mpmath.quad(f, list(range(-a, a + 1)))
     assert abs(exact - expected) < 1e-12

@@ -26,7 +26,7 @@ def pool():
 @pytest.mark.parametrize(
     ("record", "outcome", "reason"),
     [
-        ({"action": "sleep", "seconds": 30}, Outcome.UNDECIDED, "timeout after 1s"),
+        ({"action": "sleep", "seconds": 30}, Outcome.UNDECIDED, "safety timeout after 1 s"),
         ({"action": "crash"}, Outcome.UNDECIDED, "verifier worker died (exit code 3)"),
         ({"action": "allocate", "bytes": 4 * 1024**3}, Outcome.UNDECIDED, "out of memory"),
         ({"action": "sleep", "seconds": 0}, Outcome.CORRECT, "selftest sleep"),
@@ -48,6 +48,14 @@ def test_only_the_stuck_item_is_lost(pool: WorkerPool) -> None:
     outcomes = [v.outcome for v in verdicts]
     assert outcomes == [Outcome.CORRECT] * 3 + [Outcome.UNDECIDED] * 2 + [Outcome.CORRECT] * 3
     assert sorted(seen) == list(range(len(records)))
+
+
+def test_items_with_one_key_share_a_worker(pool: WorkerPool) -> None:
+    # two workers, two keys of two items: each worker takes a key (a queue of one is not stolen)
+    records = [{"action": "pid", "group": g} for g in ("a", "b", "a", "b")]
+    verdicts = pool.map(drill, records, key=lambda r: r["group"])
+    pids = [v.reason for v in verdicts]
+    assert pids[0] == pids[2] and pids[1] == pids[3] and pids[0] != pids[1]
 
 
 def test_batch_keeps_order_and_reports_each_result() -> None:
@@ -128,3 +136,16 @@ def test_pool_recovers_after_a_callback_raises(pool: WorkerPool) -> None:
         pool.map(drill, records, timeout=5, on_result=explode)
     verdicts = pool.map(drill, [{"action": "crash"}, {"action": "sleep", "seconds": 0}])
     assert [v.reason for v in verdicts] == ["verifier worker died (exit code 3)", "selftest sleep"]
+
+
+def test_costlier_records_start_first() -> None:
+    # One worker serves items in the order the pool hands them out: the cost hint first, so a
+    # long item is not left for last (verdicts stay in input order either way).
+    from tests.verifiers.pool_drills import costed_drill
+
+    records = [{"action": "pid", "cost": c} for c in (0, 0, 1, 0, 1)]
+    started: list[int] = []
+    with WorkerPool(1) as one:
+        verdicts = one.map(costed_drill, records, on_result=lambda i, v: started.append(i))
+    assert started == [2, 4, 0, 1, 3]
+    assert [v.outcome for v in verdicts] == [Outcome.CORRECT] * 5

@@ -1,4 +1,4 @@
-"""The judges of a run: which specs are accepted, recorded verdicts looked up, a model judging."""
+"""The judges of a run: which specs are accepted, recorded verdicts looked up, models judging."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from rlsr_bench.agreement import AgreementOptions
 from rlsr_bench.agreement.items import new_item
-from rlsr_bench.agreement.judging import Judges, judge
+from rlsr_bench.agreement.panel import FORCED, JudgePanel, judge, judged_model
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.registry import get_task
 
@@ -36,12 +36,20 @@ def _items(n: int = 2) -> list:
         (("self",), False, "--judge self: needs --policy"),
         (("recorded",), False, "--judge recorded: only for recorded answers"),
         (("recorded:nope.jsonl",), True, "--judge recorded:nope.jsonl: file not found"),
+        (("forced:self",), False, "--judge forced:self: needs --policy"),
+        (("forced:recorded",), True, "--judge forced:recorded: a recorded judge has no model"),
+        (
+            ("forced:openai:http://127.0.0.1:9/v1#m",),
+            False,
+            "forced choice reads the model's logits",
+        ),
+        (("forced:vllm:some/model",), False, "needs a local transformers model"),
     ],
 )
 def test_bad_judge_specs_are_config_errors(judge_specs, has_recorded, message):
     options = AgreementOptions(task="countdown", judge=judge_specs)
     with pytest.raises(ConfigError, match=message):
-        Judges(options, TASK, has_recorded=has_recorded)
+        JudgePanel(options, TASK, has_recorded=has_recorded)
 
 
 def test_recorded_verdicts_are_looked_up_by_item(tmp_path: Path):
@@ -51,11 +59,11 @@ def test_recorded_verdicts_are_looked_up_by_item(tmp_path: Path):
         encoding="utf-8",
     )
     options = AgreementOptions(task="countdown", judge=(f"recorded:{verdicts}",))
-    judges = Judges(options, TASK, has_recorded=False)
+    judges = JudgePanel(options, TASK, has_recorded=False)
     assert judges.models == {} and not judges.embedded
     items = _items()
     items[1]["judges"] = {"stale": {"verdict": "no", "confidence": None, "raw": None}}
-    judge(items, judges, options)
+    judge(items, judges)
     assert items[0]["judges"] == {"j": {"verdict": "yes", "confidence": 9.0, "raw": None}}
     assert items[1]["judges"] == {}  # not embedded: entries are rebuilt from the sources
     assert all("judge_input_cut" not in item for item in items)  # no model judged
@@ -64,13 +72,43 @@ def test_recorded_verdicts_are_looked_up_by_item(tmp_path: Path):
 @pytest.mark.slow
 def test_a_model_judge_fills_every_item(tmp_path: Path):
     options = AgreementOptions(task="countdown", judge=("smollm2",), max_new_tokens=4, batch_size=2)
-    judges = Judges(options, TASK, has_recorded=False)
+    judges = JudgePanel(options, TASK, has_recorded=False)
     try:
         items = _items()
-        judge(items, judges, options)
+        judge(items, judges)
     finally:
         judges.close()
     for item in items:
         entry = item["judges"]["smollm2"]
         assert entry["verdict"] in ("yes", "no", "unparsed") and isinstance(entry["raw"], str)
         assert item["judge_input_cut"] is False
+
+
+def test_judge_kinds_by_spec() -> None:
+    options = AgreementOptions(task="countdown", policy="smollm2", judge=("self", "forced:self"))
+    panel = JudgePanel(options, TASK, has_recorded=False)
+    assert panel.models == {"smollm2": "smollm2", "forced:smollm2": "smollm2"}
+    assert [type(j).__name__ for j in panel.judges.values()] == ["ModelJudge", "ForcedChoiceJudge"]
+    assert judged_model(FORCED + "smollm2") == "smollm2"
+
+
+@pytest.mark.slow
+def test_a_forced_choice_judge_scores_every_untagged_reply(fresh_cache: Path) -> None:
+    options = AgreementOptions(
+        task="countdown", judge=("smollm2", "forced:smollm2"), max_new_tokens=4, batch_size=2
+    )
+    panel = JudgePanel(options, TASK, has_recorded=False)
+    try:
+        items = _items(3)
+        judge(items, panel)
+    finally:
+        panel.close()
+    for item in items:
+        tagged, forced = item["judges"]["smollm2"], item["judges"]["forced:smollm2"]
+        assert forced["raw"] == tagged["raw"]  # one reply, read two ways
+        if tagged["verdict"] == "unparsed":  # 4 tokens: no room for a tag
+            assert forced["verdict"] in ("yes", "no") and forced["method"] == "forced"
+            assert 0.0 <= forced["confidence"] <= 10.0
+        else:
+            assert forced == tagged
+    assert any(i["judges"]["forced:smollm2"].get("method") == "forced" for i in items)

@@ -9,7 +9,7 @@ import pytest
 
 from rlsr_bench.data import load_countdown_eval
 from rlsr_bench.io import read_jsonl
-from rlsr_bench.loop.judging import measure_judge, sample_problems
+from rlsr_bench.loop.judge_phase import measure_judge, sample_problems
 from rlsr_bench.loop.recipe import JudgeOptions
 
 
@@ -52,3 +52,35 @@ def test_tag_scoring_runs_the_agreement_pipeline_and_resumes(tmp_path: Path) -> 
         "n_items": 0,
         "n_scored": 0,
     }
+
+
+@pytest.mark.slow
+def test_forced_scoring_runs_the_same_pipeline_with_a_forced_choice_judge(tmp_path: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    options = JudgeOptions(
+        score="forced", max_new_tokens=4, judge_max_new_tokens=2, batch_size=2, bootstrap=10
+    )
+    try:
+        summary = measure_judge(
+            "countdown",
+            load_countdown_eval()[:2],
+            policy="smollm2",
+            out_dir=tmp_path / "j",
+            options=options,
+            seed=0,
+        )
+    finally:
+        torch.set_num_threads(before)
+    run = tmp_path / "j" / "run"
+    assert json.loads((run / "run.json").read_text())["options"]["judge"] == ["forced:self"]
+    items = read_jsonl(run / "items.jsonl")
+    entries = [i["judges"]["forced:smollm2"] for i in items]
+    assert len(entries) == 2 and all(e["verdict"] in ("yes", "no") for e in entries)
+    forced = sum(e.get("method") == "forced" for e in entries)
+    assert summary["forced_rate"] == forced / 2 and forced >= 1  # 2 tokens: no room for a tag
+    assert summary["unparsed_rate"] == 0.0 and summary["n_items"] == 2
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert [j["judge"] for j in metrics["judges"]] == ["forced:smollm2"]

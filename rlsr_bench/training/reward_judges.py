@@ -1,13 +1,12 @@
-"""Judges for training: the live policy judging itself, a fixed backend judge, forced choice.
+"""The judges behind the training reward: the live policy judging itself, a fixed backend judge.
 
 - ``LiveModelJudge``: greedy self-judging with the trainer's live model (the same weights as
-  the step's policy), through vLLM when the trainer generates with a colocated vLLM engine.
+  the step's policy), through vLLM when the trainer generates with a colocated vLLM engine;
+  with ``forced=True`` an untagged reply is scored by forced choice
+  (``rlsr_bench.forced_choice``, ``reward.judge_score: forced``).
 - ``BackendJudge``: a fixed external judge model behind any backend (``--reward judge:SPEC``).
-- Forced choice (``reward.judge_score: forced``): a reply without a ``<JUDGE_SCORE>`` tag is
-  scored by the logits of ``0`` vs ``1`` after an appended tag (``forced_choice_scores``).
 
-Every transformers forward pass here goes through one helper, ``left_padded_batches``, under
-``eval_mode`` (no grad, eval mode, the model's mode restored afterwards).
+Each is a plain callable, ``judge(conversations) -> replies``.
 """
 
 from __future__ import annotations
@@ -16,133 +15,21 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rlsr_bench.errors import ConfigError
-from rlsr_bench.judges import OPEN_SCORE_TAG
+from rlsr_bench.forced_choice import (
+    eval_mode,
+    forced_choice_scores,
+    forced_choice_texts,
+    left_padded_batches,
+    score_token_ids,
+)
 
 if TYPE_CHECKING:
     from trl import GRPOTrainer
 
-__all__ = [
-    "BackendJudge",
-    "JudgeFn",
-    "LiveModelJudge",
-    "Messages",
-    "eval_mode",
-    "forced_choice_scores",
-    "forced_choice_text",
-    "left_padded_batches",
-    "score_token_ids",
-]
+__all__ = ["BackendJudge", "JudgeFn", "LiveModelJudge", "Messages"]
 
 Messages = list[dict[str, str]]
 JudgeFn = Callable[[list[Messages]], list[str]]
-
-_SCORE_TAG = "<JUDGE_SCORE>"
-
-
-def score_token_ids(tokenizer: Any) -> tuple[int, int]:
-    """Return the ids of the single tokens ``0`` and ``1`` that follow ``<JUDGE_SCORE>``.
-
-    Raises ConfigError when either digit is not one token after the tag (forced-choice
-    scoring compares exactly these two next-token logits).
-
-    >>> from transformers import AutoTokenizer  # doctest: +SKIP
-    >>> score_token_ids(AutoTokenizer.from_pretrained(prepare_model()))  # doctest: +SKIP
-    (32, 33)
-    """
-    prefix = tokenizer(_SCORE_TAG, add_special_tokens=False).input_ids
-    ids = []
-    for digit in ("0", "1"):
-        tokens = tokenizer(_SCORE_TAG + digit, add_special_tokens=False).input_ids
-        if len(tokens) != len(prefix) + 1 or tokens[: len(prefix)] != prefix:
-            raise ConfigError(
-                f"reward.judge_score 'forced': the tokenizer does not read {digit!r} after "
-                f"{_SCORE_TAG} as one token ({tokens} vs {prefix}); use judge_score 'tag'"
-            )
-        ids.append(tokens[-1])
-    return ids[0], ids[1]
-
-
-def forced_choice_text(prompt_text: str, reply: str) -> str:
-    """Return the rendered judge prompt + reply + ``<JUDGE_SCORE>``, ready for the score token.
-
-    A reply that already opened a ``<JUDGE_SCORE>`` tag is cut before its last one.
-
-    >>> forced_choice_text("P: ", "Looks right. <JUDGE_SCORE>maybe")
-    'P: Looks right.\\n<JUDGE_SCORE>'
-    """
-    opened = list(OPEN_SCORE_TAG.finditer(reply))
-    if opened:
-        reply = reply[: opened[-1].start()]
-    reply = reply.rstrip()
-    return f"{prompt_text}{reply}\n{_SCORE_TAG}" if reply else f"{prompt_text}{_SCORE_TAG}"
-
-
-@contextlib.contextmanager
-def eval_mode(model: Any) -> Iterator[Any]:
-    """Run a block with ``model`` in eval mode under ``torch.no_grad()``; restore its mode."""
-    import torch
-
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield model
-    finally:
-        model.train(was_training)
-
-
-def left_padded_batches(
-    tokenizer: Any, texts: Sequence[str], *, batch_size: int, device: Any
-) -> Iterator[Any]:
-    """Yield the tokenized texts in batches of ``batch_size``, left-padded, on ``device``.
-
-    The prompts are already rendered (chat template applied), so no special tokens are added.
-    """
-    if batch_size <= 0:
-        raise ValueError(f"batch_size: expected a positive integer, got {batch_size}")
-    for start in range(0, len(texts), batch_size):
-        yield tokenizer(
-            list(texts[start : start + batch_size]),
-            return_tensors="pt",
-            padding=True,
-            padding_side="left",
-            add_special_tokens=False,
-        ).to(device)
-
-
-def forced_choice_scores(
-    model: Any,
-    tokenizer: Any,
-    texts: Sequence[str],
-    *,
-    token_ids: tuple[int, int] | None = None,
-    batch_size: int = 16,
-) -> list[tuple[int, float]]:
-    """Score each text by the model's next-token choice between ``0`` and ``1``.
-
-    One forward pass per batch. Score 1 when logit("1") > logit("0"), else 0; confidence
-    10·|p1 − p0| with p renormalised over the two tokens (0: a coin flip, 10: certain).
-    P(True)-style logit judging.
-
-    >>> forced_choice_scores(model, tokenizer, [forced_choice_text(p, r)])  # doctest: +SKIP
-    [(1, 2.7)]
-    """
-    import torch
-
-    zero, one = token_ids if token_ids is not None else score_token_ids(tokenizer)
-    results: list[tuple[int, float]] = []
-    with eval_mode(model):
-        for batch in left_padded_batches(
-            tokenizer, texts, batch_size=batch_size, device=model.device
-        ):
-            logits = model(**batch, logits_to_keep=1).logits[:, -1, :]
-            pair = logits[:, [zero, one]].float()
-            p0, p1 = torch.softmax(pair, dim=-1).unbind(-1)
-            for l0, l1, q0, q1 in zip(pair[:, 0], pair[:, 1], p0, p1, strict=True):
-                score = 1 if float(l1) > float(l0) else 0
-                results.append((score, round(10.0 * abs(float(q1) - float(q0)), 4)))
-    return results
 
 
 def _render(tokenizer: Any, conversations: Sequence[Messages]) -> list[str]:
@@ -201,10 +88,7 @@ class LiveModelJudge:
         Always a transformers forward pass on the trainer's model (also beside a vLLM engine).
         """
         tokenizer = self._attached().processing_class
-        texts = [
-            forced_choice_text(prompt, reply)
-            for prompt, reply in zip(_render(tokenizer, conversations), replies, strict=True)
-        ]
+        texts = forced_choice_texts(tokenizer, conversations, replies)
         if not texts:
             return []
         with self._unwrapped_model() as model:

@@ -6,9 +6,13 @@ from typing import Any
 
 import pytest
 
-from rlsr_bench.training import forced_choice_scores, forced_choice_text, score_token_ids
-
-from .helpers import MUMBLE, PUZZLE, RIGHT, SILENT, WRONG
+from rlsr_bench.forced_choice import (
+    forced_choice_scores,
+    forced_choice_text,
+    forced_choice_texts,
+    score_token_ids,
+)
+from tests.training.helpers import MUMBLE, PUZZLE, RIGHT, SILENT, WRONG
 
 
 @pytest.mark.parametrize(
@@ -45,6 +49,8 @@ def test_forced_choice_scores_on_the_embedded_model(smollm2: Any) -> None:
         )
         for response, reply in [(RIGHT, "All checks pass."), (WRONG, MUMBLE), (SILENT, "")]
     ]
+    conversation = prompt.messages(PUZZLE["problem_text"], RIGHT)
+    assert forced_choice_texts(tokenizer, [conversation], ["All checks pass."]) == texts[:1]
     model.train()
     first = forced_choice_scores(model, tokenizer, texts, batch_size=2)
     assert model.training  # eval mode only during the pass
