@@ -30,7 +30,7 @@ from rlsr_bench.agreement.scoring import build_metrics
 from rlsr_bench.agreement.verification import verify_items
 from rlsr_bench.cache import DiskCache
 from rlsr_bench.errors import ConfigError
-from rlsr_bench.io import append_jsonl, write_json
+from rlsr_bench.io import append_jsonl, atomic_write_text, write_json
 from rlsr_bench.progress import progress
 from rlsr_bench.registry import Task, get_task
 from rlsr_bench.rundir import (
@@ -285,6 +285,11 @@ def _run(
     with progress(len(items), COMMAND, quiet=options.quiet, initial=len(done)) as bar:
         _process(pending, options, task, panel, problems, ItemWriter(items_path, bar))
     finished = sort_items(load_finished(items_path, order).values(), order)
+    # A finished run's items.jsonl in candidate order: appended as verdicts arrive (which
+    # depends on the workers' timing), rewritten once complete so the file is reproducible.
+    canonical = "".join(dumps_item(item) + "\n" for item in finished)
+    if items_path.read_text(encoding="utf-8") != canonical:
+        atomic_write_text(items_path, canonical)
     report = build_metrics(
         finished, task=task.name, seed=options.seed, n_resamples=options.bootstrap
     )

@@ -452,9 +452,11 @@ def _check_numerically(
             verdict = Verdict(outcome, reason, latex)
         else:
             return None
-    except (OutOfBudget, ArithmeticError, ValueError, TypeError):
+    except OutOfBudget as exc:  # a count of work, never a clock: the same on any machine
+        return Verdict.undecided(f"budget: {exc}{note}", latex)
+    except (ArithmeticError, ValueError, TypeError):
         return None
-    if verdict.outcome is Outcome.UNDECIDED:
+    if verdict.outcome is Outcome.UNDECIDED and not verdict.reason.startswith("budget:"):
         return None
     return Verdict(verdict.outcome, verdict.reason + note, latex)
 

@@ -141,8 +141,7 @@ def _compile(expr: sympy.Basic, budget: Budget) -> Callable[[dict], object]:
     if expr is sympy.I:
         return lambda env: mpmath.mpc(0, 1)
     if expr.is_Number or isinstance(expr, sympy.NumberSymbol):
-        text = expr
-        return lambda env: mpmath.mpmathify(text.evalf(mpmath.mp.dps + 5))
+        return _constant(expr)
     if isinstance(expr, sympy.Sum | sympy.Product) and len(expr.limits) == 1:
         return _compile_series(expr, budget)
     args = [_compile(a, budget) for a in expr.args]
@@ -167,6 +166,20 @@ def _compile(expr: sympy.Basic, budget: Budget) -> Callable[[dict], object]:
             (arg,) = args
             return lambda env: fn(arg(env))
     raise ValueError(f"cannot evaluate {type(expr).__name__} numerically")
+
+
+def _constant(expr: sympy.Basic) -> Callable[[dict], object]:
+    """A number, evaluated once per working precision (not once per call: a nest step or a
+    series term reads its constants thousands of times)."""
+    values: dict[int, object] = {}
+
+    def value(env: dict) -> object:
+        dps = mpmath.mp.dps
+        if dps not in values:
+            values[dps] = mpmath.mpmathify(expr.evalf(dps + 5))
+        return values[dps]
+
+    return value
 
 
 def _compile_series(expr: sympy.Sum | sympy.Product, budget: Budget) -> Callable[[dict], object]:

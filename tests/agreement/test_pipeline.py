@@ -136,3 +136,23 @@ def test_the_policy_answers_a_problems_file(tmp_path, fresh_cache):
     assert all(i["response"] and set(i["judges"]) == {"smollm2"} for i in items)
     info = RunInfo.model_validate_json((result.run_dir / "run.json").read_text(encoding="utf-8"))
     assert info.data == [str(problems)] and info.models["policy"] == "smollm2"
+
+
+def test_a_finished_run_is_byte_identical_whatever_the_workers(tmp_path, monkeypatch):
+    # items.jsonl is appended as verdicts arrive (an order set by the workers' timing), then
+    # rewritten in candidate order once complete: the same bytes with 1 or 2 workers, cold or
+    # warm verdict cache.
+    answers = _answers(tmp_path, 120)
+    files = []
+    for name, workers in (("one", 1), ("two", 2), ("warm", 2)):
+        monkeypatch.setenv("RLSR_BENCH_CACHE", str(tmp_path / ("cache-" + name[:3])))
+        if name == "warm":
+            monkeypatch.setenv("RLSR_BENCH_CACHE", str(tmp_path / "cache-two"))
+        run_dir = tmp_path / name
+        run_agreement(
+            AgreementOptions(
+                answers=answers, bootstrap=20, run_dir=run_dir, report=False, workers=workers
+            )
+        )
+        files.append([(run_dir / f).read_bytes() for f in ("items.jsonl", "metrics.json")])
+    assert files[0] == files[1] == files[2]

@@ -427,3 +427,26 @@ def test_an_answer_whose_derivative_is_too_large_is_undecided_with_a_reason() ->
     answer = r"\sqrt{2} \left( x - \frac{1}{2} \ln \left| \frac{\sqrt{x+1} - \sqrt{x-1}}{\sqrt{x+1} + \sqrt{x-1}} \right| \right)"
     verdict = check_integral(r"\int \sqrt{x} \, dx", f"<answer>{answer}</answer>")
     assert verdict.outcome is U and "derivative is too large" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("problem", "answer", "patch"),
+    [
+        (r"\int \sum_{k=0}^{50} \cos(x) \, dx", r"51 \sin(x)", "OPAQUE_BUDGET"),
+        (r"\int_0^1 \sum_{k=0}^{50} x^{k} \, dx", r"3", "QUAD_BUDGET"),
+    ],
+)
+def test_a_spent_budget_is_an_undecided_budget_verdict(monkeypatch, problem, answer, patch) -> None:
+    # Work units, not seconds: with a budget too small for the decision the verdict says
+    # "budget: ..." (never a clock's "timeout"), the same on any machine.
+    import rlsr_bench.verifiers.integration as integration
+    import rlsr_bench.verifiers.problems as problems
+
+    problems.problem_info.cache_clear()
+    monkeypatch.setattr(integration if patch == "OPAQUE_BUDGET" else problems, patch, 100)
+    monkeypatch.setattr(problems, "OPAQUE_BUDGET", 100)
+    try:
+        verdict = check_integral(problem, f"<answer>{answer}</answer>")
+    finally:
+        problems.problem_info.cache_clear()
+    assert verdict.outcome is U and verdict.reason.startswith("budget:"), verdict
