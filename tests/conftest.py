@@ -26,6 +26,17 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+@pytest.fixture
+def one_torch_thread() -> Any:
+    """Run a CPU model on one torch thread: on a busy 2-core box, 2 OpenMP threads ran ~8x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def smollm2() -> Any:
     """The embedded model and tokenizer (float32, one CPU thread)."""

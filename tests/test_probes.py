@@ -145,7 +145,7 @@ def test_integral_probe_labels_come_from_the_verifier():
         }
         for p in probes
     ]
-    verdicts = get_task("integration").verify_batch(records, timeout=5.0)
+    verdicts = get_task("integration").verify_batch(records)  # the default safety net
     labels = Counter(
         (p["probe_type"], str(v.outcome)) for p, v in zip(probes, verdicts, strict=True)
     )

@@ -70,7 +70,7 @@ def test_recorded_verdicts_are_looked_up_by_item(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_a_model_judge_fills_every_item(tmp_path: Path):
+def test_a_model_judge_fills_every_item(tmp_path: Path, one_torch_thread: None):
     options = AgreementOptions(task="countdown", judge=("smollm2",), max_new_tokens=4, batch_size=2)
     judges = JudgePanel(options, TASK, has_recorded=False)
     try:
@@ -93,7 +93,9 @@ def test_judge_kinds_by_spec() -> None:
 
 
 @pytest.mark.slow
-def test_a_forced_choice_judge_scores_every_untagged_reply(fresh_cache: Path) -> None:
+def test_a_forced_choice_judge_scores_every_untagged_reply(
+    fresh_cache: Path, one_torch_thread: None
+) -> None:
     options = AgreementOptions(
         task="countdown", judge=("smollm2", "forced:smollm2"), max_new_tokens=4, batch_size=2
     )

@@ -45,7 +45,7 @@ def test_bad_options_are_clear_errors(argv, message, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_eval_writes_the_run_directory(tmp_path, capsys, monkeypatch):
+def test_eval_writes_the_run_directory(tmp_path, capsys, monkeypatch, one_torch_thread):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     run_dir = tmp_path / "run"

@@ -133,14 +133,14 @@ def test_lm_eval_cli_runs_both_tasks_on_the_embedded_model(tmp_path):
         "--apply_chat_template",
         "--batch_size", "3",
         "--limit", "3",
-        "--gen_kwargs", "max_gen_toks=32",
+        "--gen_kwargs", "max_gen_toks=16",
         "--output_path", str(tmp_path / "out"),
         "--log_samples",
     ]  # fmt: skip
     done = subprocess.run(
         command,
         cwd=tmp_path,
-        env={**os.environ, **OFFLINE},
+        env={**os.environ, **OFFLINE, "OMP_NUM_THREADS": "1"},  # no thread thrashing under load
         capture_output=True,
         text=True,
         timeout=600,

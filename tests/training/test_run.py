@@ -18,10 +18,10 @@ def _run(tmp_path: Path, *flags: str) -> Path:
     output = tmp_path / "run"
     argv = [
         "train", "--recipe", "countdown_smollm2_cpu", "--max-steps", "2", "--output", str(output),
-        "--set", "grpo.per_device_train_batch_size=4",  # 2 prompts x 2 generations
+        "--set", "grpo.per_device_train_batch_size=2",  # 1 prompt x 2 generations
         "--set", "grpo.num_generations=2",
-        "--set", "grpo.max_completion_length=32",
-        "--set", "reward.judge_max_new_tokens=32",
+        "--set", "grpo.max_completion_length=12",  # tokens cost time, not coverage
+        "--set", "reward.judge_max_new_tokens=4",  # forced choice scores the untagged reply
         "--set", "save_final_model=false",
         "--set", "data.n_prompts=8",
         *flags,
@@ -50,7 +50,7 @@ def _check_run(run: Path, kind: str) -> list[dict[str, Any]]:
         assert 0.0 <= step["verifier_reward_mean"] <= 1.0 and 0.0 <= step["answer_rate"] <= 1.0
         assert step["time_generation_s"] > 0 and step["time_optimizer_s"] > 0
     completions = read_jsonl(run / "completions.jsonl")
-    assert len(completions) == 2 * 4
+    assert len(completions) == 2 * 2  # every completion of both steps
     assert all(
         c["verifier"]["verdict"] in {"correct", "incorrect", "undecided"} for c in completions
     )

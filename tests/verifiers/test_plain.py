@@ -98,11 +98,11 @@ def test_reads(text: str, var: str, expected: sympy.Expr) -> None:
     ],
 )
 def test_refuses(text: str, error: type, reason: str) -> None:
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: refused without real work, whatever the load
     with pytest.raises(error) as raised:
         parse_plain(text, "x")
     assert reason in str(raised.value)
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
 
 
 @pytest.mark.parametrize(
