@@ -30,7 +30,8 @@ from rlsr_bench.verifiers.integration import verify_record
 from rlsr_bench.verifiers.pool import WorkerPool
 
 DATA = asset_dir("tasks") / "integration_bee" / "data"
-MODES = {"idle": (2, 0), "busy": (None, 2), "one": (1, 0), "all": (None, 0)}
+#: mode -> (workers, None: one per core; whether CPU burners run beside the pool)
+MODES = {"idle": (2, False), "busy": (None, True), "one": (1, False), "all": (None, False)}
 
 
 def items(subset: int | None = None) -> list[tuple[str, str, dict]]:
@@ -86,15 +87,14 @@ class Burners:
                 proc.kill()
 
 
-def run_mode(mode: str, todo: list, timeout: float | None, burners: int | None = None):
+def run_mode(mode: str, todo: list, timeout: float | None, burners: int = 2):
     """Verify every item in ``mode``; (verdicts, wall seconds, workers)."""
-    workers, default_burners = MODES[mode]
+    workers, busy = MODES[mode]
     workers = workers or os.cpu_count() or 1
     records = [record for _, _, record in todo]
     start = time.perf_counter()
-    n_burners = default_burners if burners is None or not default_burners else burners
     kwargs = {} if timeout is None else {"timeout": timeout}
-    with Burners(n_burners), WorkerPool(workers) as pool:
+    with Burners(burners if busy else 0), WorkerPool(workers) as pool:
         verdicts = pool.map(verify_record, records, key=lambda r: r["problem"], **kwargs)
     return verdicts, time.perf_counter() - start, workers
 

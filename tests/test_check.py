@@ -322,18 +322,24 @@ def test_non_finite_values_fail_the_comparison(
     assert not result.passed
 
 
+def _run_with_kappa(run_dir: Path, tmp_path: Path, token: str) -> tuple[Path, dict]:
+    """A copy of the run's metrics.json whose first judge's kappa is the raw JSON ``token``."""
+    data = read_json(run_dir / "metrics.json")
+    data["judges"][0]["metrics"]["kappa"]["value"] = "__VALUE__"
+    out = tmp_path / f"run-{token}"
+    out.mkdir()
+    (out / "metrics.json").write_text(
+        json.dumps(data).replace('"__VALUE__"', token), encoding="utf-8"
+    )
+    return out, data
+
+
 def test_non_finite_run_metric_fails_the_gate(
     run_dir: Path, baseline: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A run whose metrics.json holds Infinity or NaN never passes (exit 1, never 0)."""
     for token, status in (("Infinity", "INVALID"), ("NaN", "MISSING")):
-        data = read_json(run_dir / "metrics.json")
-        data["judges"][0]["metrics"]["kappa"]["value"] = "__VALUE__"
-        out = tmp_path / f"run-{token}"
-        out.mkdir()
-        (out / "metrics.json").write_text(
-            json.dumps(data).replace('"__VALUE__"', token), encoding="utf-8"
-        )
+        out, data = _run_with_kappa(run_dir, tmp_path, token)
         capsys.readouterr()
         assert main(["check", str(out), "--baseline", str(baseline)]) == 1
         key = f"judge/{data['judges'][0]['judge']}/kappa"
@@ -355,13 +361,7 @@ def test_a_non_finite_run_metric_never_becomes_a_baseline(
     run_dir: Path, baseline: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], token: str
 ) -> None:
     """Issue 22 item 5: --write-baseline stored a NaN metric as null (never gated again), exit 0."""
-    data = read_json(run_dir / "metrics.json")
-    data["judges"][0]["metrics"]["kappa"]["value"] = "__VALUE__"
-    out = tmp_path / f"run-{token}"
-    out.mkdir()
-    (out / "metrics.json").write_text(
-        json.dumps(data).replace('"__VALUE__"', token), encoding="utf-8"
-    )
+    out, data = _run_with_kappa(run_dir, tmp_path, token)
     before = baseline.read_bytes()
     fresh = tmp_path / "fresh-baseline.json"
     for path in (fresh, baseline):  # a new baseline, and a refresh of an existing one

@@ -46,13 +46,13 @@ def run(args: argparse.Namespace) -> int:
 
     run_dir = args.run_dir if args.run_dir.is_dir() else args.run_dir.parent
     check_unique_lines(run_dir)  # a duplicated line (two writers) is bad input, not a pass
-    _refuse_safety_timeouts(run_dir / "metrics.json")  # exit 2: not comparable
     if run_kind(run_dir) == "loop":
         from rlsr_bench.loop.gate import load_loop_metrics
 
         report = load_loop_metrics(args.run_dir)  # gate keys: rlsr_bench/loop/gate.py
     else:
         report = check.load_metrics_report(args.run_dir)
+    _refuse_safety_timeouts(report, run_dir / "metrics.json")  # exit 2: not comparable
     max_drop = check.parse_max_drop(args.max_drop)
     info = run_dir / RUN_INFO
     versions = check.read_json_model(info, RunInfo).versions if info.exists() else {}
@@ -82,25 +82,19 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
-def _refuse_safety_timeouts(metrics_path: Path) -> None:
+def _refuse_safety_timeouts(report: object, where: Path) -> None:
     """Raise ``DataError`` when the run's verifier safety net fired (any run kind).
 
     A verdict cut short by the wall-clock safety timeout depends on the machine's speed and
     load, so such a run is not comparable with a baseline (nor fit to become one).
     """
-    import json
-
     from rlsr_bench.errors import DataError, located
 
-    try:
-        data = json.loads(Path(metrics_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return  # unreadable: the loader that follows says where and why
-    count = data.get("verifier_safety_timeouts") if isinstance(data, dict) else None
+    count = getattr(report, "verifier_safety_timeouts", 0)
     if isinstance(count, int) and not isinstance(count, bool) and count > 0:
         raise DataError(
             located(
-                metrics_path,
+                where,
                 None,
                 "verifier_safety_timeouts",
                 f"{count} verifier verdict(s) were cut short by the safety timeout, so this "

@@ -128,22 +128,21 @@ def _shipped_eval_keys(digest: str) -> dict[str, list[str]] | None:
 
 
 def integration_eval_keys(
-    workers: int, timeout: float, *, use_shipped: bool = True
+    workers: int, timeout: float, *, recompute: bool = False
 ) -> dict[str, list[str]]:
-    """Keys of the evaluation qualifiers: shipped with the data, else computed in killable
-    workers and cached on disk (only when every problem was keyed: a check cut short by the
-    worker's safety timeout is not cached, so it cannot stick)."""
+    """Keys of the evaluation qualifiers: shipped with the data, else cached on disk, else (or
+    with ``recompute``) computed in killable workers and cached (only when every problem was
+    keyed: a check cut short by the worker's safety timeout is not cached, so it cannot stick)."""
     from rlsr_bench.generate.workers import OrderedPool
     from rlsr_bench.paths import cache_dir
 
     problems = eval_qualifiers()
     digest = _eval_keys_digest(problems)
-    if use_shipped:
+    path = cache_dir("generate") / f"eval-keys-{digest}.json"
+    if not recompute:
         shipped = _shipped_eval_keys(digest)
         if shipped is not None:
             return shipped
-    path = cache_dir("generate") / f"eval-keys-{digest}.json"
-    if use_shipped:
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -173,7 +172,7 @@ def write_shipped_eval_keys(workers: int = 2, timeout: float = 60.0) -> Path:
     from rlsr_bench.io import atomic_write_text
 
     problems = eval_qualifiers()
-    keys = integration_eval_keys(workers, timeout, use_shipped=False)
+    keys = integration_eval_keys(workers, timeout, recompute=True)
     path = _shipped_eval_keys_path()
     text = json.dumps({"digest": _eval_keys_digest(problems), "keys": keys}, sort_keys=True)
     atomic_write_text(path, text + "\n")

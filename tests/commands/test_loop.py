@@ -101,39 +101,17 @@ def test_flags_become_overrides() -> None:
 def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
     """Issue 22 item 18: Ctrl-C (SIGINT to the process group) on a running loop -> exit 130."""
     import os
-    import signal
-    import subprocess
-    import sys
-    import time
+
+    from tests.interrupt import assert_interrupted, interrupt_when
 
     runs = tmp_path / "runs"
-    argv = [sys.executable, "-m", "rlsr_bench.cli", "loop", "--recipe", str(TINY),
-            "--runs-dir", str(runs), "-q", "--no-report"]  # fmt: skip
+    args = ["loop", "--recipe", str(TINY), "--runs-dir", str(runs), "-q", "--no-report"]
     env = {**os.environ, "RLSR_BENCH_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if list(runs.glob("*/recipe.yaml")):  # the run has started
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "the loop ended before it could be interrupted"
-        os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert proc.returncode == 130, err[-3000:]
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-3000:]
-    assert err.strip().splitlines()[-1] == "interrupted"
+
+    def started() -> bool:
+        return bool(list(runs.glob("*/recipe.yaml")))
+
+    assert_interrupted(*interrupt_when(args, started, env=env))
 
 
 @pytest.mark.parametrize(

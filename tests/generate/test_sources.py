@@ -13,7 +13,7 @@ from rlsr_bench.generate import sources
 @pytest.mark.slow
 def test_the_shipped_evaluation_keys_are_what_the_code_computes(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("RLSR_BENCH_CACHE", str(tmp_path / "cache"))  # nothing cached
-    computed = sources.integration_eval_keys(2, 60.0, use_shipped=False)
+    computed = sources.integration_eval_keys(2, 60.0, recompute=True)
     shipped = json.loads(sources._shipped_eval_keys_path().read_text(encoding="utf-8"))
     assert shipped["digest"] == sources._eval_keys_digest(sources.eval_qualifiers()), (
         "the verifier version or the evaluation data changed: refresh the shipped keys with "

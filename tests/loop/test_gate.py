@@ -116,3 +116,20 @@ def test_a_non_finite_loop_metric_never_becomes_a_baseline(
     assert len(err) == 1 and "field 'loop/judge_heldout/kappa'" in err[0], err
     assert "finite" in err[0]
     assert not baseline.exists()
+
+
+def test_a_loop_run_whose_safety_net_fired_is_not_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rlsr_bench.cli import main
+
+    run = _loop_run(tmp_path, "0.5")
+    data = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    baseline = tmp_path / "baseline.json"
+    assert main(["check", str(run), "--baseline", str(baseline), "--write-baseline"]) == 0
+    (run / "metrics.json").write_text(json.dumps({**data, "verifier_safety_timeouts": 1}))
+    for extra in ([], ["--write-baseline"]):
+        capsys.readouterr()
+        assert main(["check", str(run), "--baseline", str(baseline), *extra]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "field 'verifier_safety_timeouts'" in err[0], err

@@ -30,16 +30,21 @@ lock.release()
 """
 
 
-def hold(run_dir: Path) -> subprocess.Popen[str]:
-    """Start a process that holds the lock of ``run_dir``; return once it holds it."""
+def _python(code: str, *args: str) -> subprocess.Popen[str]:
+    """Run ``code`` in a fresh interpreter that imports this checkout (stdin, stdout piped)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(run_dir)],
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         env=env,
     )
+
+
+def hold(run_dir: Path) -> subprocess.Popen[str]:
+    """Start a process that holds the lock of ``run_dir``; return once it holds it."""
+    proc = _python(HOLDER, str(run_dir))
     assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
     return proc
 
@@ -100,14 +105,7 @@ sys.stdin.read()
 
 
 def test_a_forked_worker_does_not_keep_the_lock_of_its_killed_parent(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", FORKING_HOLDER, str(tmp_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _python(FORKING_HOLDER, str(tmp_path))
     assert proc.stdout is not None
     child = int(proc.stdout.readline())
     try:
