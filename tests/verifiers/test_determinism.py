@@ -65,7 +65,7 @@ def test_verdicts_do_not_depend_on_load_or_workers() -> None:
     records = _records()
     one_worker = _verify(records, 1)
     stop = multiprocessing.Event()
-    burners = [multiprocessing.Process(target=_burn, args=(stop,)) for _ in range(2)]
+    burners = [multiprocessing.Process(target=_burn, args=(stop,), daemon=True) for _ in range(2)]
     for proc in burners:
         proc.start()
     try:
