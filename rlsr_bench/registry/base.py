@@ -325,6 +325,26 @@ class Task:
             on_result=on_result,
         )
 
+    def answer_classes(
+        self,
+        groups: Sequence[tuple[Mapping[str, Any], Sequence[str]]],
+        *,
+        workers: int | None = None,
+        timeout: float = SAFETY_TIMEOUT_S,
+    ) -> list[list[int | None]]:
+        """Group the responses of each (problem, responses) group by their final answers.
+
+        One class number per response (``rlsr_bench.registry.answers``): responses with the
+        same number give the same answer by the task's own equivalence, decided by the
+        verifiers' code; None means no readable answer. A task without an equivalence raises
+        ConfigError (the ``vote`` signal needs one).
+        """
+        raise ConfigError(f"task {self.name!r} defines no answer equivalence (needed by vote)")
+
+    def has_answer_classes(self) -> bool:
+        """Whether the task groups answers (``answer_classes``), i.e. supports majority vote."""
+        return type(self).answer_classes is not Task.answer_classes
+
     def verify(
         self, problem: Mapping[str, Any], response: str, *, timeout: float = SAFETY_TIMEOUT_S
     ) -> Verdict:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rlsr_bench.registry.base import Field, Task, check_int, check_positive_ints
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S
 
 __all__ = ["COUNTDOWN", "CountdownTask"]
 
@@ -65,6 +66,27 @@ class CountdownTask(Task):
         'countdown_gen.training_puzzles(n=8, seed=0)'
         """
         return f"countdown_gen.training_puzzles(n={n}, seed={seed})"
+
+    def answer_classes(
+        self,
+        groups: Sequence[tuple[Mapping[str, Any], Sequence[str]]],
+        *,
+        workers: int | None = None,
+        timeout: float = SAFETY_TIMEOUT_S,
+    ) -> list[list[int | None]]:
+        """Same answer = the same exact value of a valid expression (every number used once).
+
+        >>> COUNTDOWN.answer_classes([({"numbers": [3, 5, 2]}, ["<answer>(3+5)*2</answer>",
+        ...     "<answer>2*(5+3)</answer>", "<answer>3+5+2</answer>", "no answer"])])
+        [[0, 0, 1, None]]
+        """
+        from rlsr_bench.registry.answers import number_keys
+        from rlsr_bench.verifiers.equivalence import countdown_answer_value
+
+        return [
+            number_keys([countdown_answer_value(problem["numbers"], r) for r in responses])
+            for problem, responses in groups
+        ]
 
     def probes(
         self, problems: Sequence[Mapping[str, Any]], *, seed: int = 0

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rlsr_bench.registry.base import Field, Task, check_optional_str, check_str
+from rlsr_bench.verdict import SAFETY_TIMEOUT_S, Verdict
 
 __all__ = ["INTEGRATION", "TRAIN_MAX_YEAR", "IntegrationTask"]
 
@@ -85,6 +86,38 @@ class IntegrationTask(Task):
 
         cut = "" if max_year is None else f" (years <= {max_year})"
         return f"{qualifiers_path()}{cut}"
+
+    def answer_classes(
+        self,
+        groups: Sequence[tuple[Mapping[str, Any], Sequence[str]]],
+        *,
+        workers: int | None = None,
+        timeout: float = SAFETY_TIMEOUT_S,
+    ) -> list[list[int | None]]:
+        """Same answer = equal up to a constant (indefinite) or equal values (definite).
+
+        Pairs are compared by ``rlsr_bench.verifiers.equivalence.same_integral_record`` in the
+        verifiers' killable workers (``workers``, ``timeout`` as for verdicts).
+
+        >>> INTEGRATION.answer_classes([({"problem": r"\\int x \\, dx"}, ["$x^2/2$",
+        ...     r"$\\frac{x^{2}}{2} + 7$", "$x^2$", "no answer"])], workers=1)
+        [[0, 0, 1, None]]
+        """
+        from rlsr_bench.registry.answers import Pair, cluster_answers
+        from rlsr_bench.verifiers import pool
+        from rlsr_bench.verifiers.equivalence import same_integral_record
+
+        extracted = [[self.extract_answer(r) for r in responses] for _, responses in groups]
+
+        def same(pairs: list[Pair]) -> list[Verdict]:
+            records = [
+                {"problem": groups[g][0]["problem"], "first": a, "second": b} for g, a, b in pairs
+            ]
+            return pool.verify_batch(
+                same_integral_record, records, workers=workers, timeout=timeout
+            )
+
+        return cluster_answers(extracted, same)
 
     def probes(
         self, problems: Sequence[Mapping[str, Any]], *, seed: int = 0
