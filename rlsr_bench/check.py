@@ -238,7 +238,11 @@ def flatten_metrics(report: MetricsReport, *, nan_as_none: bool = True) -> dict[
     flat: dict[str, float | None] = {"n_items": float(report.n_items)}
     for outcome in ("correct", "undecided"):
         flat[f"verifier/{outcome}"] = float(report.verifier_counts.get(outcome, 0))
-    for prefix, entries in (("judge", report.judges), ("reference", report.reference_labels)):
+    for prefix, entries in (
+        ("judge", report.judges),
+        ("reference", report.reference_labels),
+        ("signal", getattr(report, "signals", [])),
+    ):
         for judge in entries:
             for name, estimate in judge.metrics.items():
                 flat[f"{prefix}/{judge.judge}/{name}"] = _clean(estimate.value, nan_as_none)

@@ -109,6 +109,11 @@ class MetricsReport(_Model):
     reference_labels: list[JudgeMetrics] = Field(
         default=[], description="other labels scored like judges, e.g. the data's LLM autograder"
     )
+    signals: list[JudgeMetrics] = Field(
+        default=[],
+        description="label-free signals scored like judges on the same items (juries, answer "
+        "consensus, self-certainty; rlsr_bench.agreement.signals); absent when none",
+    )
     judge_inputs_cut: int | None = Field(
         default=None,
         description="answers shown to a model judge cut to rlsr_bench.judges."
@@ -121,6 +126,8 @@ class MetricsReport(_Model):
         data = handler(self)
         if isinstance(data, dict) and data.get("judge_inputs_cut") is None:
             data.pop("judge_inputs_cut", None)  # metrics.json of recorded-only runs unchanged
+        if isinstance(data, dict) and not data.get("signals"):
+            data.pop("signals", None)  # runs without signals: metrics.json unchanged
         return data
 
 

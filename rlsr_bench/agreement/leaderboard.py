@@ -36,7 +36,9 @@ def _row(name: str, scored: Any) -> list[str]:
 
 def format_leaderboard(report: MetricsReport) -> str:
     """Render the judges sorted by κ (with 95 % CIs) as a plain-text table."""
-    rows = [_row(judge.judge, judge) for judge in rank_judges(report.judges, by="kappa")]
+    # judges and label-free signals (juries, answer consensus, certainty) in one ranking
+    ranked = rank_judges([*report.judges, *report.signals], by="kappa")
+    rows = [_row(j.judge, j) for j in ranked]
     rows += [_row(f"({label.judge})", label) for label in report.reference_labels]
     header = ["judge", "n", *(title for _, title in _COLUMNS), "unparsed %"]
     widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
@@ -49,4 +51,9 @@ def format_leaderboard(report: MetricsReport) -> str:
         f"{counts.get('incorrect', 0)} incorrect, {counts.get('undecided', 0)} undecided (excluded); "
         "95 % bootstrap CIs"
     )
+    if report.signals:
+        names = ", ".join(s.judge for s in report.signals)
+        lines.append(
+            f"label-free signals (juries, the answers' consensus, self-certainty): {names}"
+        )
     return "\n".join(lines)

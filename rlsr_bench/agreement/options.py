@@ -18,6 +18,7 @@ __all__ = ["RUN_OPTIONS", "AgreementOptions"]
 RUN_OPTIONS = (
     "task", "policy", "judge", "answers", "problems", "prompt", "n", "probes", "seed",
     "batch_size", "max_new_tokens", "judge_max_new_tokens", "temperature", "timeout", "bootstrap",
+    "signal",
 )  # fmt: skip
 
 _PATHS = ("answers", "problems", "run_dir", "runs_dir")
@@ -69,10 +70,15 @@ class AgreementOptions:
     request_timeout: float | None = None
     concurrency: int | None = None
     max_retries: int | None = None
+    # Label-free signals scored beside the judges (rlsr_bench.agreement.signals); None: the
+    # default (DEFAULT_RECORDED_SIGNALS on recorded answers, none otherwise).
+    signal: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.judge is not None and not isinstance(self.judge, tuple):
             object.__setattr__(self, "judge", tuple(self.judge))
+        if self.signal is not None and not isinstance(self.signal, tuple):
+            object.__setattr__(self, "signal", tuple(self.signal))
         for name in _PATHS:
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):

@@ -27,6 +27,7 @@ from rlsr_bench.agreement.leaderboard import format_leaderboard
 from rlsr_bench.agreement.options import AgreementOptions
 from rlsr_bench.agreement.panel import JudgePanel, answer, judge
 from rlsr_bench.agreement.scoring import build_metrics
+from rlsr_bench.agreement.signals import run_signal_specs, score_run_signals
 from rlsr_bench.agreement.verification import verify_items
 from rlsr_bench.cache import DiskCache
 from rlsr_bench.errors import ConfigError
@@ -248,6 +249,7 @@ def run_agreement(options: AgreementOptions) -> AgreementResult:
             "--probes: the recorded judges never saw the probes; give a judge: --judge SPEC, "
             "--policy SPEC (self-judging) or --judge recorded:FILE"
         )
+    signals = run_signal_specs(options, task, panel, recorded=_uses_recorded(options, task))
     with open_run_dir(
         COMMAND,
         path=options.run_dir,
@@ -256,7 +258,7 @@ def run_agreement(options: AgreementOptions) -> AgreementResult:
         holds_run=(RUN_INFO, ITEMS),
     ) as run:
         run.write_info(run.info or _new_run_info(options, task, panel))
-        report = _run(run, options, task, panel, problems, items)
+        report = _run(run, options, task, panel, problems, items, signals)
         if options.report:
             from rlsr_bench.report import write_report
 
@@ -271,6 +273,7 @@ def _run(
     panel: JudgePanel,
     problems: Mapping[str, Mapping[str, Any]],
     items: list[Item],
+    signals: Sequence[Any] = (),
 ) -> MetricsReport:
     """Judge and verify the pending items into the open run directory; write metrics.json."""
     run_dir = run.path
@@ -293,6 +296,8 @@ def _run(
     report = build_metrics(
         finished, task=task.name, seed=options.seed, n_resamples=options.bootstrap
     )
+    if signals:  # the label-free signals, scored on the same items (agreement/signals.py)
+        report.signals = score_run_signals(finished, signals, options, task, panel, problems)
     write_json(run_dir / METRICS, report.model_dump(mode="json"))
     run.info = finish_run_info(run_dir, run.info)
     return report

@@ -50,6 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "untagged reply), 'recorded' or 'recorded:FILE' (repeatable)",
     )
     parser.add_argument(
+        "--signal",
+        action="append",
+        metavar="SPEC",
+        help="a label-free signal scored beside the judges: jury:A,B,... / jury-weighted:A,B,... "
+        "(the run's judges; jury:recorded = every recorded judge), vote (the consensus of the "
+        "answers to a problem), certainty (a local policy's self-certainty), or none "
+        "(repeatable; default on recorded answers: jury:recorded, jury-weighted:recorded, vote)",
+    )
+    parser.add_argument(
         "--answers",
         type=Path,
         metavar="FILE",
@@ -100,6 +109,7 @@ def options_from_args(args: argparse.Namespace) -> AgreementOptions:
         task=args.task,
         policy=args.policy,
         judge=args.judge,
+        signal=None if args.signal is None else tuple(s for s in args.signal if s != "none"),
         answers=args.answers,
         problems=args.problems,
         prompt=args.prompt,

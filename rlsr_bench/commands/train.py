@@ -21,7 +21,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="policy model spec (overrides the recipe's 'model')")
     parser.add_argument(
         "--reward",
-        help="self | verifier | judge:MODEL_SPEC (overrides the recipe's 'reward.kind')",
+        help="self | verifier | judge:MODEL_SPEC (the recipe's 'reward.kind'), or a label-free "
+        "signal: vote | certainty | jury:SPEC,SPEC,... | jury-weighted:... ('reward.signal')",
+    )
+    parser.add_argument(
+        "--shadow",
+        action="append",
+        metavar="SIGNAL",
+        help="a signal logged every step without training on it (reward weight 0), with its "
+        "agreement with the verifier: verifier, self, judge:SPEC, jury:..., vote, certainty "
+        "(repeatable; the recipe's 'reward.shadow')",
     )
     parser.add_argument("--max-steps", type=int, help="optimiser steps (grpo.max_steps)")
     parser.add_argument("--seed", type=int, help="random seed (the recipe's 'seed')")
@@ -61,6 +70,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         overrides["model"] = args.model
     if args.reward:
         overrides.update(reward_overrides(args.reward))
+    if getattr(args, "shadow", None):
+        overrides["reward.shadow"] = list(args.shadow)
     if args.max_steps is not None:
         overrides["grpo.max_steps"] = args.max_steps
     if args.seed is not None:
@@ -80,7 +91,11 @@ def reward_overrides(reward: str, *, prefix: str = "reward.") -> dict[str, str]:
     >>> reward_overrides("judge:smollm2")
     {'reward.kind': 'judge', 'reward.judge_model': 'smollm2', 'reward.judge_score': 'tag'}
     """
+    from rlsr_bench.signals.spec import parse_signal
+
     kind, _, spec = reward.partition(":")
+    if parse_signal(reward, where="--reward").kind in ("vote", "certainty", "jury"):
+        return {f"{prefix}signal": reward}  # a label-free signal (ConfigError when unknown)
     overrides = {f"{prefix}kind": kind}
     if spec:
         overrides[f"{prefix}judge_model"] = spec

@@ -341,6 +341,14 @@ class Task:
         """
         raise ConfigError(f"task {self.name!r} defines no answer equivalence (needed by vote)")
 
+    def shipped_answer_classes(self) -> Path | None:
+        """A shipped JSON of the recorded answers' classes (``answer_classes``), if any."""
+        return None
+
+    def answer_classes_version(self) -> str:
+        """The version the shipped answer classes must carry to be used (the rules' versions)."""
+        return ""
+
     def has_answer_classes(self) -> bool:
         """Whether the task groups answers (``answer_classes``), i.e. supports majority vote."""
         return type(self).answer_classes is not Task.answer_classes

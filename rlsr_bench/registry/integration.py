@@ -119,6 +119,18 @@ class IntegrationTask(Task):
 
         return cluster_answers(extracted, same)
 
+    def shipped_answer_classes(self) -> Path | None:
+        """The answer classes of the 3,300 recorded answers (``answer_classes.json``)."""
+        from rlsr_bench.data import recorded_judgments_path
+
+        return recorded_judgments_path().with_name("answer_classes.json")
+
+    def answer_classes_version(self) -> str:
+        """The integral verifier's and the equivalence's versions."""
+        from rlsr_bench.verifiers import equivalence, integration
+
+        return f"integration-{integration.VERSION}+equivalence-{equivalence.VERSION}"
+
     def probes(
         self, problems: Sequence[Mapping[str, Any]], *, seed: int = 0
     ) -> list[dict[str, Any]]:

@@ -101,6 +101,19 @@ def sections_for(kind: str) -> list[Section]:
 
 
 # ----------------------------------------------------------------------------- sections
+def _signal_kind(name: str) -> str:
+    """What a leaderboard row is: a judge, a jury, the answers' consensus, self-certainty."""
+    kinds = {"jury": "jury", "jury-weighted": "weighted jury", "vote": "consensus"}
+    return kinds.get(name.split(":")[0], "certainty" if name == "certainty" else "judge")
+
+
+def _by_kappa(rows: list) -> list:
+    """Judges and signals, best κ first (``rlsr_bench.metrics.rank_judges``)."""
+    from rlsr_bench.metrics import rank_judges
+
+    return rank_judges(rows, by="kappa")
+
+
 def _agreement(data: RunData) -> SectionContent | None:
     metrics = data.metrics
     if metrics is None:
@@ -120,8 +133,13 @@ def _agreement(data: RunData) -> SectionContent | None:
         notes.append(
             "metrics.json holds no breakdowns: per-group false-positive rates are not available."
         )
+    signals = getattr(metrics, "signals", [])
+    side_by_side = [(_signal_kind(j.judge), j) for j in _by_kappa([*judges, *signals])] + [
+        ("reference label", j) for j in metrics.reference_labels
+    ]
     context = {
-        "columns": report_data.agreement_columns(everything),
+        "side_by_side": side_by_side if signals else [],
+        "columns": report_data.agreement_columns([*everything, *signals]),
         "leaderboard": judges,
         "references": metrics.reference_labels,
         "confusions": [(j.judge, report_data.confusion_table(j)) for j in everything],

@@ -86,6 +86,7 @@ class SignalReward:
         judges: Mapping[str, JudgeFn] | None = None,
         judge_prompt: str = "self_judge",
         judge_max_new_tokens: int = 256,
+        judge_score: str = "tag",
         num_generations: int | None = None,
         verifier_timeout: float = SAFETY_TIMEOUT_S,
         batch_size: int = 8,
@@ -114,7 +115,9 @@ class SignalReward:
         for member in members.get(kind, ()):
             given = (judges or {}).get(member)
             self.judges[member] = (
-                given if given is not None else _build_judge(member, judge_max_new_tokens)
+                given
+                if given is not None
+                else _build_judge(member, judge_max_new_tokens, forced=judge_score == "forced")
             )
         if self.judges:  # a ConfigError now, not at the first step
             load_judge_prompt(self.task.name, judge_prompt)
@@ -275,11 +278,11 @@ class SignalReward:
         log_metric(prefix + "none_rate", sum(r is None for r in rewards) / max(len(rewards), 1))
 
 
-def _build_judge(member: str, max_new_tokens: int) -> JudgeFn:
+def _build_judge(member: str, max_new_tokens: int, *, forced: bool = False) -> JudgeFn:
     from rlsr_bench.training.reward_judges import BackendJudge, LiveModelJudge
 
-    if member == "self":
-        return LiveModelJudge(max_new_tokens=max_new_tokens)
+    if member == "self":  # forced: an untagged reply scored by forced choice
+        return LiveModelJudge(max_new_tokens=max_new_tokens, forced=forced)
     return BackendJudge(member, max_new_tokens=max_new_tokens)
 
 

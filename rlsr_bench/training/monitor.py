@@ -27,7 +27,7 @@ from rlsr_bench.training.recipe import AlarmOptions
 if TYPE_CHECKING:
     from transformers import TrainerControl, TrainerState, TrainingArguments
 
-__all__ = ["REWARD_LOG_KEYS", "TrainingMonitor"]
+__all__ = ["REWARD_LOG_KEYS", "TrainingMonitor", "signal_step_metrics"]
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +178,7 @@ class TrainingMonitor(TrainerCallback):
             "reward_hacking_alarm": alarm,
             **self._times(logs),
         }
+        line.update(signal_step_metrics(logs))
         for key, value in logs.items():
             if key not in line and key not in REWARD_LOG_KEYS and not key.startswith("agreement/"):
                 line[key] = _finite(value) if isinstance(value, float) else value
@@ -225,6 +226,34 @@ class TrainingMonitor(TrainerCallback):
             "time_optimizer_s": optimizer,
             "time_step_s": step,
         }
+
+
+def signal_step_metrics(logs: Mapping[str, Any]) -> dict[str, float | None]:
+    """Per-signal agreement of one step from ``signal/<name>/<count>`` logs (SignalReward).
+
+    >>> m = signal_step_metrics({"signal/vote/tp": 3, "signal/vote/fp": 1, "signal/vote/fn": 1,
+    ...                          "signal/vote/tn": 3, "signal/vote/mean": 0.5})
+    >>> m["signal/vote/kappa"], m["signal/vote/precision"], m["signal/vote/false_positive_rate"]
+    (0.5, 0.75, 0.25)
+    """
+    names = sorted(
+        {
+            key[len("signal/") : -len("/tp")]
+            for key in logs
+            if key.startswith("signal/") and key.endswith("/tp")
+        }
+    )
+    out: dict[str, float | None] = {}
+    for name in names:
+        counts = {k: _finite(logs.get(f"signal/{name}/{k}")) for k in _COUNT_KEYS}
+        if any(v is None for v in counts.values()):
+            continue
+        metrics = agreement_metrics(counts)  # type: ignore[arg-type]
+        for key in ("kappa", "precision", "recall", "false_positive_rate"):
+            out[f"signal/{name}/{key}"] = metrics[f"judge_{key}"]
+        for key in (*_COUNT_KEYS, "mean", "none_rate"):
+            out[f"signal/{name}/{key}"] = _finite(logs.get(f"signal/{name}/{key}"))
+    return out
 
 
 def _finite(value: Any) -> float | None:

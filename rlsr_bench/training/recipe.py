@@ -145,6 +145,47 @@ class RewardOptions(RecipeModel):
         "'0' vs '1' after an appended <JUDGE_SCORE> (self-judging only)",
     )
 
+    signal: str | None = Field(
+        None,
+        description="train on a label-free signal instead of 'kind' (rlsr_bench.signals): "
+        "vote, certainty, jury:SPEC,SPEC,..., jury-weighted:SPEC,SPEC,... (judge specs or self)",
+    )
+    shadow: list[str] = Field(
+        default_factory=list,
+        description="signals logged every step without training on them (TRL reward weight "
+        "0), each with its agreement with the verifier: verifier, self, judge:SPEC, jury:..., "
+        "vote, certainty",
+    )
+
+    @field_validator("signal")
+    @classmethod
+    def _signal_valid(cls, value: str | None) -> str | None:
+        if value is not None:
+            from rlsr_bench.signals.spec import parse_signal
+
+            try:
+                spec = parse_signal(value, where="")
+            except ConfigError as exc:
+                raise ValueError(str(exc).strip()) from None
+            if spec.kind in ("verifier", "self", "judge"):
+                raise ValueError(f"signal {value}: set reward.kind for self, verifier or judge")
+        return value
+
+    @field_validator("shadow")
+    @classmethod
+    def _shadows_valid(cls, value: list[str]) -> list[str]:
+        from rlsr_bench.signals.spec import parse_signals
+
+        try:
+            parse_signals(value, where="")
+        except ConfigError as exc:
+            raise ValueError(str(exc).strip().removeprefix(": ")) from None
+        return value
+
+    def signal_name(self) -> str:
+        """The name of what the policy is rewarded with (``signal``, else ``kind``)."""
+        return self.signal or self.kind
+
     @model_validator(mode="after")
     def _judge_needs_model(self) -> RewardOptions:
         if self.kind == "judge" and not self.judge_model:

@@ -60,11 +60,15 @@ def test_default_run_on_the_shipped_data(tmp_path, capsys):
     assert len(items) == 3300 and len({i["item_id"] for i in items}) == 3300
     assert set(items[0]["judges"]) == {j.judge for j in report.judges}
     assert sum(j.n_unparsed for j in report.judges) == 10
-    # The leaderboard is sorted by kappa and names every judge.
+    # The default signals: the jury of the 11 judges and the 11 answering models' consensus.
+    signals = {"jury:recorded", "jury-weighted:recorded", "vote"}
+    assert {s.judge for s in report.signals} == signals
+    assert all(s.n_scored > 1000 for s in report.signals[:2]) and report.signals[2].n_scored > 500
+    # The leaderboard is sorted by kappa and names every judge and signal.
     board = out.splitlines()
-    kappas = [float(line.split()[2]) for line in board[2:13]]
+    kappas = [float(line.split()[2]) for line in board[2:16]]
     assert kappas == sorted(kappas, reverse=True)
-    assert {line.split()[0] for line in board[2:13]} == {j.judge for j in report.judges}
+    assert {line.split()[0] for line in board[2:16]} == {j.judge for j in report.judges} | signals
     info = RunInfo.model_validate_json((run_dir / "run.json").read_text(encoding="utf-8"))
     assert info.finished is not None and "started" not in (run_dir / "metrics.json").read_text()
     # Verdicts count work, not seconds: the safety net never fires on the shipped answers,

@@ -82,6 +82,15 @@ def test_bad_grpo_values_are_rejected_before_anything_starts(
         (["--set", "reward.judge_prompt=nope"], "field 'reward.judge_prompt'"),
         (["--set", "data.problems=NOPE.jsonl"], "field 'data.problems': NOPE.jsonl"),
         (["--set", "grpo.num_generations=3"], "divisible by num_generations"),
+        (["--reward", "majority"], "--reward majority: unknown signal; expected verifier, self"),
+        (["--reward", "jury:gpt-4o"], "--reward jury:gpt-4o: a jury needs at least 2 members"),
+        (["--shadow", "vote", "--shadow", "jury:x"], "field 'reward.shadow': jury:x: a jury"),
+        (["--shadow", "nope"], "field 'reward.shadow': nope: unknown signal"),
+        (
+            ["--reward", "vote", "--set", "grpo.num_generations=1"],
+            "field 'grpo.num_generations': the vote signal (reward.signal) needs 2 or more",
+        ),
+        (["--shadow", "judge:NOPE"], "field 'reward.shadow': 'NOPE': no such folder"),
     ],
 )
 def test_bad_recipes_fail_with_a_message_and_leave_no_run_directory(
