@@ -132,13 +132,13 @@ def _vote_column(
 
 
 def _certainty_column(
-    items: Sequence[Mapping[str, Any]], certainties: Mapping[str, float | None]
+    items: Sequence[Mapping[str, Any]], certainties: Mapping[str, float | None], vocab_size: int
 ) -> SignalColumn:
     values = [certainties.get(item["item_id"]) for item in items]
     known = [v for v in values if v is not None]
     mean = sum(known) / len(known) if known else 0.0
     verdicts = ["unparsed" if v is None else ("yes" if v > mean else "no") for v in values]
-    return verdicts, [certainty_reward(v) for v in values]
+    return verdicts, [certainty_reward(v, vocab_size) for v in values]
 
 
 def signal_columns(
@@ -149,6 +149,7 @@ def signal_columns(
     *,
     answer_classes: Mapping[str, int | None] | None = None,
     certainties: Mapping[str, float | None] | None = None,
+    vocab_size: int = 2,
     workers: int | None = None,
     timeout: float = 60.0,
 ) -> dict[str, SignalColumn]:
@@ -167,7 +168,7 @@ def signal_columns(
                 items, task, problems, answer_classes, workers, timeout
             )
         elif spec.kind == "certainty":
-            columns[spec.name] = _certainty_column(items, certainties or {})
+            columns[spec.name] = _certainty_column(items, certainties or {}, vocab_size)
     return columns
 
 
@@ -274,9 +275,11 @@ def score_run_signals(
     shipped = task.shipped_answer_classes()
     if shipped is not None and options.answers is None and options.policy is None:
         classes = load_answer_classes(shipped, task.answer_classes_version())
-    certainties = None
+    certainties, vocab_size = None, 2
     if any(spec.kind == "certainty" for spec in specs):
-        certainties = policy_certainties(items, panel.backend(options.policy), task, problems)
+        backend = panel.backend(options.policy)
+        certainties = policy_certainties(items, backend, task, problems)
+        vocab_size = int(backend.model.config.vocab_size)
     columns = signal_columns(
         items,
         specs,
@@ -284,6 +287,7 @@ def score_run_signals(
         problems,
         answer_classes=classes,
         certainties=certainties,
+        vocab_size=vocab_size,
         workers=options.workers,
         timeout=options.timeout,
     )

@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--model", help="starting policy model spec (the recipe's 'model')")
     parser.add_argument(
-        "--reward", help="self | verifier | judge:MODEL_SPEC (the recipe's train.reward.kind)"
+        "--reward",
+        help="self | verifier | judge:MODEL_SPEC (the recipe's train.reward.kind), or a "
+        "label-free signal: vote | certainty | jury:SPEC,SPEC,... (train.reward.signal)",
     )
     parser.add_argument("--rounds", type=int, help="rounds at most (the recipe's 'rounds')")
     parser.add_argument("--seed", type=int, help="random seed (the recipe's 'seed')")

@@ -1,8 +1,9 @@
 """Phase 2 of a round: GRPO from the previous round's weights, the verifier shadowing the reward.
 
 Calls the training library (``rlsr_bench.training.train``) into ``round-NN/train`` and summarizes its ``metrics.jsonl``: the
-self-reward and verifier-reward means, the judge's agreement during training, and the steps at
-which the reward-hacking alarm fired. A half-finished training resumes from its last checkpoint
+self-reward and verifier-reward means, the judge's agreement during training, each
+label-free signal's agreement (``signals``: trained on or shadowing, ``rlsr_bench.signals``),
+and the steps at which the reward-hacking alarm fired. A half-finished training resumes from its last checkpoint
 (or restarts from step 0, dropping the lines of the steps it redoes).
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 from rlsr_bench.rundir import CHECKPOINTS, FINAL_MODEL, RUN_INFO, STEPS, load_steps
 from rlsr_bench.training.recipe import Recipe
 
-__all__ = ["final_model_dir", "summarize_steps", "train_round"]
+__all__ = ["final_model_dir", "signal_summary", "summarize_steps", "train_round"]
 
 
 def final_model_dir(train_dir: Path, result: Any = None) -> Path:
@@ -54,7 +55,39 @@ def summarize_steps(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
         }
         for s in steps
     ]
+    signals = signal_summary(steps)
+    if signals:  # shadow / trained signals (reward.signal, reward.shadow)
+        summary["signals"] = signals
+        for entry, step in zip(summary["per_step"], steps, strict=True):
+            entry["signals"] = {
+                name: {key: step.get(f"signal/{name}/{key}") for key in _SIGNAL_KEYS}
+                for name in signals
+            }
     return summary
+
+
+_SIGNAL_KEYS = ("mean", "kappa", "precision", "false_positive_rate")
+
+
+def signal_summary(steps: Sequence[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Per signal (``signal/<name>/...`` keys of the step lines): its means over the steps.
+
+    >>> signal_summary([{"signal/vote/kappa": 0.5, "signal/vote/precision": 1.0},
+    ...                 {"signal/vote/kappa": 0.1}])["vote"]["kappa"]
+    0.3
+    """
+    names = sorted(
+        {
+            key[len("signal/") : -len("/kappa")]
+            for s in steps
+            for key in s
+            if key.startswith("signal/") and key.endswith("/kappa")
+        }
+    )
+    return {
+        name: {key: _mean([s.get(f"signal/{name}/{key}") for s in steps]) for key in _SIGNAL_KEYS}
+        for name in names
+    }
 
 
 def train_round(recipe: Recipe, *, train_dir: Path) -> tuple[dict[str, Any], Path]:

@@ -4,8 +4,9 @@ For each completion token the policy's next-token distribution p (over a vocabul
 compared with the uniform one: ``KL(U || p) = -log V - (1/V) * sum_j log p_j``, computed from
 the logits as ``logsumexp(z) - mean(z) - log V`` (exact, >= 0; 0 for a uniform p). A
 completion's self-certainty is the mean over its tokens. It is unbounded, so the reward is
-``1 - exp(-certainty)`` (in [0, 1), monotone: rankings, AUROC and GRPO's group order are
-unchanged). As a yes/no verdict (κ, precision, FPR) a completion counts as "judged correct"
+``certainty / (certainty + log V)`` (in [0, 1), monotone: rankings, AUROC and GRPO's group
+order are unchanged; not saturated at the certainties of real models, whose KL is of the order
+of log V). As a yes/no verdict (κ, precision, FPR) a completion counts as "judged correct"
 when its certainty is above its group's mean — the completions GRPO's advantage pushes up.
 """
 
@@ -39,13 +40,16 @@ def self_certainty(logits: Any, mask: Any) -> Any:
     return (per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)
 
 
-def certainty_reward(certainty: float | None) -> float | None:
-    """The reward of a self-certainty: ``1 - exp(-certainty)`` (None stays None).
+def certainty_reward(certainty: float | None, vocab_size: int) -> float | None:
+    """The reward of a self-certainty: ``certainty / (certainty + log V)`` (None stays None).
 
-    >>> certainty_reward(0.0), round(certainty_reward(math.log(2)), 3)
+    >>> certainty_reward(0.0, 4), certainty_reward(math.log(4), 4)
     (0.0, 0.5)
     """
-    return None if certainty is None else 1.0 - math.exp(-max(certainty, 0.0))
+    if certainty is None:
+        return None
+    value = max(certainty, 0.0)
+    return value / (value + math.log(max(vocab_size, 2)))
 
 
 def above_group_mean(scores: Sequence[float | None], groups: Sequence[object]) -> list[bool | None]:

@@ -152,7 +152,9 @@ class SignalReward:
             rewards = self._vote(responses, groups, columns)
         elif kind == "certainty":
             raw = self._certainty(prompts, completion_ids, responses)
-            rewards = [certainty_reward(c) for c in raw]
+            model = self.trainer.accelerator.unwrap_model(self.trainer.model)
+            vocab = int(model.config.vocab_size)
+            rewards = [certainty_reward(c, vocab) for c in raw]
         else:
             rewards = self._judged(prompts, responses, columns)
         if log_metric is not None and self._has_verifier_columns(columns):

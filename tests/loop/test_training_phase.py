@@ -38,3 +38,21 @@ def test_final_model_dir(tmp_path: Path) -> None:
 
     assert final_model_dir(tmp_path, Result()) == tmp_path / "elsewhere"
     assert final_model_dir(tmp_path) == tmp_path / "checkpoints" / "final"
+
+
+def test_summary_carries_each_signals_figures() -> None:
+    steps = [
+        {"step": 1, "signal/vote/kappa": 0.5, "signal/vote/precision": 1.0,
+         "signal/vote/false_positive_rate": 0.0, "signal/vote/mean": 0.5,
+         "signal/certainty/kappa": None, "signal/certainty/mean": 0.4},
+        {"step": 2, "signal/vote/kappa": 0.1, "signal/vote/precision": 0.5,
+         "signal/vote/false_positive_rate": 0.5, "signal/vote/mean": 0.7,
+         "signal/certainty/kappa": 0.2, "signal/certainty/mean": 0.6},
+    ]  # fmt: skip
+    summary = summarize_steps(steps)
+    assert summary["signals"]["vote"] == {
+        "mean": 0.6, "kappa": 0.3, "precision": 0.75, "false_positive_rate": 0.25,
+    }  # fmt: skip
+    assert summary["signals"]["certainty"]["kappa"] == 0.2
+    assert summary["per_step"][1]["signals"]["vote"]["kappa"] == 0.1
+    assert "signals" not in summarize_steps([{"step": 1, "self_reward_mean": 0.5}])

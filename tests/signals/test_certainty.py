@@ -68,8 +68,8 @@ def test_empty_completions_and_uniform_logits() -> None:
 
 
 def test_reward_and_group_decision() -> None:
-    assert certainty_reward(None) is None and certainty_reward(0.0) == 0.0
-    assert 0.0 < certainty_reward(3.0) < 1.0
+    assert certainty_reward(None, 11) is None and certainty_reward(0.0, 11) == 0.0
+    assert 0.0 < certainty_reward(3.0, 11) < certainty_reward(4.0, 11) < 1.0
     assert above_group_mean([1.0, 3.0, 2.0, 5.0], ["a", "a", "b", "c"]) == [
         False, True, None, None,
     ]  # fmt: skip

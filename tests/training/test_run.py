@@ -95,6 +95,25 @@ def test_train_two_steps_with_verifier_reward(tmp_path: Path) -> None:
     assert (run / "report.html").is_file()
 
 
+@pytest.mark.slow
+def test_train_on_one_signal_with_two_shadow_signals(tmp_path: Path) -> None:
+    """Intuitor's self-certainty trains; majority vote and the self-judge only watch."""
+    run = _run(tmp_path, "--reward", "certainty", "--shadow", "vote", "--shadow", "self")
+    steps = _check_run(run, "certainty")
+    for step in steps:
+        for name in ("certainty", "vote", "self"):  # every signal, every step
+            counts = [step[f"signal/{name}/{k}"] for k in ("tp", "fp", "fn", "tn")]
+            assert all(c is not None and c >= 0 for c in counts), name
+            for key in ("kappa", "precision", "recall", "false_positive_rate"):
+                assert f"signal/{name}/{key}" in step
+            assert 0.0 <= step[f"signal/{name}/none_rate"] <= 1.0
+        assert 0.0 < step["signal/certainty/mean"] < 1.0  # a real score, never saturated
+        assert step["signal/self/none_rate"] == 0.0  # forced choice scores every reply
+        assert step["rewards/certainty/mean"] == pytest.approx(step["signal/certainty/mean"])
+    info = json.loads((run / "run.json").read_text())
+    assert info["options"]["shadow"] == ["vote", "self"]
+
+
 def test_train_refuses_to_overwrite_a_run(tmp_path: Path) -> None:
     (tmp_path / "metrics.jsonl").write_text("{}\n")
     from rlsr_bench.training.recipe import load_recipe
