@@ -249,7 +249,9 @@ def run_agreement(options: AgreementOptions) -> AgreementResult:
             "--probes: the recorded judges never saw the probes; give a judge: --judge SPEC, "
             "--policy SPEC (self-judging) or --judge recorded:FILE"
         )
-    signals = run_signal_specs(options, task, panel, recorded=_uses_recorded(options, task))
+    signals = run_signal_specs(
+        options, task, panel, recorded=_uses_recorded(options, task), items=items
+    )
     with open_run_dir(
         COMMAND,
         path=options.run_dir,

@@ -236,8 +236,18 @@ def write_shipped_answer_classes(task: Task, path: Path | None = None) -> Path:
 # ----------------------------------------------------------------------------- in a run
 
 
-def run_signal_specs(options: Any, task: Task, panel: Any, *, recorded: bool) -> list[SignalSpec]:
-    """The run's signals (``options.signal``, or the default), checked before the run starts."""
+def run_signal_specs(
+    options: Any,
+    task: Task,
+    panel: Any,
+    *,
+    recorded: bool,
+    items: Sequence[Mapping[str, Any]] = (),
+) -> list[SignalSpec]:
+    """The run's signals (``options.signal``, or the default), checked before the run starts.
+
+    ``items``: the candidates (their embedded recorded judges are jury members too).
+    """
     texts = options.signal
     if texts is None:
         texts = DEFAULT_RECORDED_SIGNALS if recorded and task.has_answer_classes() else ()
@@ -247,7 +257,15 @@ def run_signal_specs(options: Any, task: Task, panel: Any, *, recorded: bool) ->
 
         policy_local = parse_model_spec(options.policy).kind == "local"
     specs = check_signals(texts, judges=list(panel.judges), policy_local=policy_local)
+    known = set(panel.judges) | {n for i in items for n in i.get("judges") or {}}
+    known |= {n for verdicts in panel.recorded for entry in verdicts.values() for n in entry}
     for spec in specs:
+        missing = [m for m in spec.members if m != RECORDED_JURY and m not in known]
+        if spec.kind == "jury" and missing:
+            raise ConfigError(
+                f"--signal {spec.text}: {missing[0]!r} is not a judge of this run "
+                f"(judges: {', '.join(sorted(known)) or 'none'})"
+            )
         if spec.kind == "vote" and not task.has_answer_classes():
             raise ConfigError(f"--signal vote: task {task.name!r} has no answer equivalence")
         if (

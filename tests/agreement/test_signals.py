@@ -124,3 +124,28 @@ def test_a_run_with_named_signals(tmp_path: Path, fresh_cache: Path) -> None:
     assert "jury:gpt-4o,claude-3-opus,gpt-4o-mini" in result.leaderboard()
     stored = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert stored["signals"][0]["judge"] == jury.judge
+
+
+@pytest.mark.slow
+def test_certainty_of_a_live_local_policy(
+    tmp_path: Path, fresh_cache: Path, one_torch_thread: None
+) -> None:
+    options = AgreementOptions(
+        task="countdown", policy="smollm2", signal=("certainty",), n=3, max_new_tokens=8,
+        judge_max_new_tokens=4, bootstrap=10, run_dir=tmp_path / "run", report=False,
+        quiet=True,
+    )  # fmt: skip
+    (certainty,) = run_agreement(options).metrics.signals
+    assert certainty.judge == "certainty" and certainty.n_items == 3
+    assert certainty.n_unparsed == 0  # every policy answer has a certainty
+
+
+def test_certainty_needs_a_local_policy(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--signal certainty: --policy is not a local model"):
+        run_agreement(
+            AgreementOptions(
+                task="countdown", policy="openai:http://127.0.0.1:9/v1#m", signal=("certainty",),
+                judge=("self",), n=2, run_dir=tmp_path / "run",
+            )
+        )  # fmt: skip
+    assert not (tmp_path / "run").exists()

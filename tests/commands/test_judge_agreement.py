@@ -213,6 +213,10 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, fresh_cache):
         # issue 22 item 4: no upper bound; the run did its work, then died (2.9 TiB, exit 3)
         (["--bootstrap", "100000000000"], "--bootstrap: expected 0 to 100,000 resamples"),
         (["--resume", "/nonexistent-run"], "no run.json"),
+        (["--signal", "majority"], "--signal majority: unknown signal; expected verifier"),
+        (["--signal", "jury:gpt-4o"], "--signal jury:gpt-4o: a jury needs at least 2 members"),
+        (["--signal", "jury:gpt-4o,nope"], "--signal jury:gpt-4o,nope: 'nope' is not a judge"),
+        (["--signal", "certainty"], "--signal certainty: needs --policy"),
     ],
 )
 def test_bad_options_are_clear_errors(tmp_path, args, message, capsys):
