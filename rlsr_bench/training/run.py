@@ -96,7 +96,9 @@ class ResolvedRecipe:
                 "self": "the policy itself (the live weights of each step)",
                 "verifier": "none (the verifier's reward; the judge is not asked)",
                 "judge": self.recipe.reward.judge_model,
-            }[self.recipe.reward.kind],
+            }[self.recipe.reward.kind]
+            if self.recipe.reward.signal is None
+            else f"the label-free signal {self.recipe.reward.signal} (rlsr_bench.signals)",
             "training_problems": len(self.problems),
             "data": self.data_source,
             "grpo": self.grpo,
