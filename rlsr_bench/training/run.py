@@ -41,6 +41,7 @@ from rlsr_bench.training.monitor import TrainingMonitor
 from rlsr_bench.training.recipe import Recipe, grpo_config, recipe_key_line
 from rlsr_bench.training.reward import TaskReward
 from rlsr_bench.training.reward_judges import BackendJudge, JudgeFn, LiveModelJudge
+from rlsr_bench.training.shadows import check_signals, signal_rewards
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -182,7 +183,7 @@ def validate_recipe(
         check_model_spec(
             reward.judge_model or "", where=where("reward.judge_model"), trainable=False
         )
-    _check_signals(recipe, where)
+    check_signals(recipe, where, check_model_spec)
     try:
         load_judge_prompt(task.name, reward.judge_prompt)
     except ConfigError as exc:
@@ -196,33 +197,6 @@ def validate_recipe(
         raise ConfigError(f"{where('data')}: no training problems for task {task.name!r}")
     fields = _grpo_fields(recipe, Path("<run directory>") / CHECKPOINTS)
     return ResolvedRecipe(recipe, task, model, problems, data_source, fields)
-
-
-def _check_signals(recipe: Recipe, where: Any) -> None:
-    """The training signal and the shadow signals: judges known, groups for vote."""
-    from trl import GRPOConfig
-
-    from rlsr_bench.signals.spec import parse_signal
-
-    reward = recipe.reward
-    named = [("reward.signal", reward.signal)] if reward.signal else []
-    named += [("reward.shadow", text) for text in reward.shadow]
-    default = GRPOConfig.__dataclass_fields__["num_generations"].default
-    generations = recipe.grpo.get("num_generations", default)
-    for field_name, text in named:
-        spec = parse_signal(text, where=where(field_name))
-        if spec.kind == "vote" and generations is not None and generations < 2:
-            raise ConfigError(
-                f"{where('grpo.num_generations')}: the vote signal ({field_name}) needs 2 or "
-                f"more completions per prompt, got {generations}"
-            )
-        if spec.kind == "vote" and not get_task(recipe.task).has_answer_classes():
-            raise ConfigError(
-                f"{where(field_name)}: vote: task {recipe.task!r} has no answer equivalence"
-            )
-        for member in spec.members:
-            if member != "self":
-                check_model_spec(member, where=where(field_name), trainable=False)
 
 
 def _field_location(dotted: str, source: str | Path | None, overridden: Collection[str]) -> str:
@@ -373,7 +347,7 @@ def _start(
     )
     if recipe.cpu_threads is not None:
         torch.set_num_threads(recipe.cpu_threads)
-    signals = _signal_rewards(resolved, run_dir)
+    signals = signal_rewards(resolved.recipe, resolved.task, resolved.grpo)
     weights = {"reward_weights": [w for _, w in signals]} if len(signals) > 1 else {}
     config = grpo_config(recipe, run_dir / CHECKPOINTS, **_grpo_overrides(recipe), **weights)
     judge = _make_judge(recipe) if recipe.reward.signal is None else None
@@ -423,32 +397,6 @@ def _start(
         if function is not None:
             function.attach(trainer)
     return trainer, monitor, checkpoint, info
-
-
-def _signal_rewards(resolved: ResolvedRecipe, run_dir: Path) -> list[tuple[Any, float]]:
-    """The reward functions and their TRL weights: the trained one (weight 1), the task's
-    reward (None here: built by the caller; weight 0 when a signal is trained on) and the
-    shadow signals (weight 0)."""
-    from rlsr_bench.signals import SignalReward
-
-    recipe = resolved.recipe
-    reward = recipe.reward
-    options = {
-        "judge_prompt": reward.judge_prompt,
-        "judge_max_new_tokens": reward.judge_max_new_tokens,
-        "judge_score": reward.judge_score,
-        "num_generations": resolved.grpo.get("num_generations"),
-        "verifier_timeout": reward.verifier_timeout,
-    }
-    functions: list[tuple[Any, float]] = []
-    if reward.signal is not None:
-        functions.append((SignalReward(resolved.task, reward.signal, **options), 1.0))
-        functions.append((None, 0.0))
-    else:
-        functions.append((None, 1.0))
-    for text in reward.shadow:
-        functions.append((SignalReward(resolved.task, text, where="reward.shadow", **options), 0.0))
-    return functions
 
 
 def _finish(
