@@ -191,7 +191,25 @@ def _training(data: RunData) -> SectionContent | None:
             "note": None,
             "missing": missing,
         }
+    training["signals"] = _signal_steps(steps or [])
     return SectionContent({"training": training}, [("training", "training")])
+
+
+def _signal_steps(steps: list[dict[str, Any]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Per label-free signal (``signal/<name>/...`` step keys): its per-step figures."""
+    names = sorted(
+        {
+            k[len("signal/") : -len("/kappa")]
+            for s in steps
+            for k in s
+            if k.startswith("signal/") and k.endswith("/kappa")
+        }
+    )
+    keys = ("mean", "kappa", "precision", "false_positive_rate", "none_rate")
+    return [
+        (name, [(s.get("step"), *(s.get(f"signal/{name}/{k}") for k in keys)) for s in steps])
+        for name in names
+    ]
 
 
 def _training_gallery(data: RunData) -> SectionContent | None:

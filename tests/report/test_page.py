@@ -291,3 +291,19 @@ def test_gallery_ignores_completion_order(tmp_path: Path, monkeypatch: pytest.Mo
     after = render_report(load_run(run))
     gallery = re.compile(r'<section id="gallery">.*</section>', re.S)
     assert gallery.search(before).group(0) == gallery.search(after).group(0)  # type: ignore[union-attr]
+
+
+def test_training_report_shows_each_signal_per_step() -> None:
+    from rlsr_bench.report.data import RunData
+    from rlsr_bench.report.page import render_report
+
+    steps = [
+        {"step": k, "self_reward_mean": 0.5, "verifier_reward_mean": 0.25,
+         "signal/vote/kappa": 0.1 * k, "signal/vote/mean": 0.5, "signal/vote/precision": None,
+         "signal/certainty/kappa": -0.2, "signal/certainty/false_positive_rate": 0.75}
+        for k in (1, 2)
+    ]  # fmt: skip
+    html = render_report(RunData(Path("run"), None, None, None, steps))
+    assert "Signals side by side" in html
+    assert "<caption>vote</caption>" in html and "<caption>certainty</caption>" in html
+    assert "0.200" in html and "0.750" in html
