@@ -20,7 +20,9 @@ TINY = Path(__file__).parents[1] / "loop" / "loop_tiny.yaml"
     [
         (["--recipe", "no_such_loop"], "no_such_loop: recipe not found"),
         (["--recipe", str(TINY), "--set", "rounds=0"], "field 'rounds'"),
-        (["--recipe", str(TINY), "--reward", "selff"], "field 'train.reward.kind'"),
+        (["--recipe", str(TINY), "--reward", "selff"], "--reward selff: unknown signal"),
+        (["--recipe", str(TINY), "--reward", "jury:x"], "--reward jury:x: a jury needs at least 2"),
+        (["--recipe", str(TINY), "--set", "train.reward.shadow=[nope]"], "train.reward.shadow"),
         # issue 22 item 4: no upper bound; the run died of a 2.9 TiB allocation after its work
         (["--recipe", str(TINY), "--set", "judge.bootstrap=100000000000"], "judge.bootstrap"),
         (["--resume", "{tmp}/nothing"], "nothing: no run.json there (not a loop run directory?)"),
