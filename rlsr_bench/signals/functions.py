@@ -24,7 +24,7 @@ from rlsr_bench.registry import Task, get_task
 from rlsr_bench.rewards import agreement_counts, completion_text, mean_or_none
 from rlsr_bench.signals.certainty import above_group_mean, certainty_reward, completion_certainty
 from rlsr_bench.signals.jury import jury_verdict
-from rlsr_bench.signals.spec import SignalSpec, parse_signal
+from rlsr_bench.signals.spec import RECORDED_JURY, SignalSpec, parse_signal
 from rlsr_bench.signals.vote import vote_rewards
 from rlsr_bench.verdict import SAFETY_TIMEOUT_S, Verdict
 
@@ -110,6 +110,11 @@ class SignalReward:
                     f"{where} vote: needs a group of completions per prompt; num_generations "
                     f"is {num_generations} (expected 2 or more)"
                 )
+        if RECORDED_JURY in self.spec.members:
+            raise ConfigError(
+                f"{where} {self.spec.text}: the jury of recorded judges exists only in "
+                "judge-agreement; name the judges (jury:SPEC,SPEC,...)"
+            )
         members = {"self": ("self",), "judge": self.spec.members, "jury": self.spec.members}
         self.judges: dict[str, JudgeFn] = {}
         for member in members.get(kind, ()):

@@ -73,6 +73,8 @@ def test_bad_signals_are_config_errors() -> None:
         SignalReward("countdown", "vote", num_generations=1)
     with pytest.raises(ConfigError, match=r"^reward\.shadow jury:x: a jury needs at least 2"):
         SignalReward("countdown", "jury:x", where="reward.shadow")
+    with pytest.raises(ConfigError, match="exists only in judge-agreement"):
+        SignalReward("countdown", "jury:recorded")
     with pytest.raises(ConfigError, match="certainty: needs the policy's logits"):
         _call(SignalReward("countdown", "certainty"), [RIGHT])
 
