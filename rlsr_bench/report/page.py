@@ -140,6 +140,13 @@ def _agreement(data: RunData) -> SectionContent | None:
     return SectionContent(context, nav, notes)
 
 
+def _attacks(data: RunData) -> SectionContent | None:
+    table = None if data.metrics is None else report_data.attack_table(data.metrics)
+    if table is None:
+        return None  # a run without --attacks: no section, the page as before
+    return SectionContent({"attacks": table}, [("attacks", "attacks")])
+
+
 def _agreement_gallery(data: RunData) -> SectionContent | None:
     if data.metrics is None:
         return None
@@ -186,6 +193,7 @@ def _training_gallery(data: RunData) -> SectionContent | None:
 
 
 register_section("judge-agreement", Section("agreement", "sections/agreement.html.j2", _agreement))
+register_section("judge-agreement", Section("attacks", "sections/attacks.html.j2", _attacks))
 register_section(
     "judge-agreement", Section("gallery", "sections/gallery.html.j2", _agreement_gallery)
 )
