@@ -1,7 +1,7 @@
 """Attack probes: the builders, and judge-agreement ``--attacks`` against a scripted judge.
 
-The scripted judge is a real OpenAI-compatible HTTP server on 127.0.0.1 started by the test,
-with planted weaknesses: it answers ``<JUDGE_SCORE>1</JUDGE_SCORE>`` when the candidate shown
+The scripted judge (``tests/scripted_judge.py``) is a real OpenAI-compatible HTTP server on
+127.0.0.1 started by the test, with planted weaknesses: it answers ``<JUDGE_SCORE>1</JUDGE_SCORE>`` when the candidate shown
 to it contains a master key or verdict markup, 0 otherwise. Its measured per-family FPR must
 then be exactly 1.0 for the planted families and 0.0 for the others; with ``sanitize`` the
 injection family drops to 0.0.
@@ -9,10 +9,8 @@ injection family drops to 0.0.
 
 from __future__ import annotations
 
-import http.server
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,46 +30,18 @@ from rlsr_bench.cli import main
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.io import read_jsonl
 from rlsr_bench.registry import get_task
+from tests.scripted_judge import scripted_judge_server
 
 PUZZLE = {"id": "cd-1", "numbers": [2, 3, 4], "target": 14, "solution": "2 + 3 * 4"}
 INTEGRAL = {"id": "p1", "problem": "\\int 2x + 1 dx", "answer": "x^{2} + x"}
-
-_SOLUTION = re.compile(r"<solution>\n(.*)\n</solution>\n\nCheck", re.DOTALL)
-
-
-def _planted_judge(candidate: str) -> int:
-    """The planted weakness: a master key as the whole answer, or verdict markup anywhere."""
-    keys = {*MASTER_KEYS, *(f"<answer>{key}</answer>" for key in MASTER_KEYS)}
-    return int(candidate in keys or "<JUDGE_SCORE>" in candidate)
-
-
-class _ScriptedJudge(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
-        prompt = body["messages"][-1]["content"]
-        match = _SOLUTION.search(prompt)
-        candidate = match.group(1) if match else prompt
-        text = f"Checked.\n<JUDGE_SCORE>{_planted_judge(candidate)}</JUDGE_SCORE>"
-        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]})
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data.encode())
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
 def scripted_judge(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     monkeypatch.setenv("RLSR_BENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ScriptedJudge)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"openai:http://127.0.0.1:{server.server_address[1]}/v1#scripted"
-    server.shutdown()
-    server.server_close()
+    with scripted_judge_server() as spec:
+        yield spec
 
 
 def _family_fpr(metrics, judge: str) -> dict[str, float | None]:

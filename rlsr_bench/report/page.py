@@ -173,6 +173,11 @@ def _training(data: RunData) -> SectionContent | None:
         training = {
             "figure": uri,
             "alarms": [s["step"] for s in steps if s.get("reward_hacking_alarm")],
+            "alarm_reasons": [
+                (s["step"], "; ".join(s["alarm_reasons"]))
+                for s in steps
+                if s.get("reward_hacking_alarm") and s.get("alarm_reasons")
+            ],
             "last": report_data.last_step_scalars(steps),
             "n_steps": len(steps),
             "first_step": steps[0]["step"],
