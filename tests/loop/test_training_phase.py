@@ -38,3 +38,15 @@ def test_final_model_dir(tmp_path: Path) -> None:
 
     assert final_model_dir(tmp_path, Result()) == tmp_path / "elsewhere"
     assert final_model_dir(tmp_path) == tmp_path / "checkpoints" / "final"
+
+
+def test_summary_carries_the_rounds_canary_fpr() -> None:
+    steps = [
+        {"step": 1, "self_reward_mean": 0.5, "canary_fpr": 0.5, "reward_hacking_alarm": True},
+        {"step": 2, "self_reward_mean": 0.5, "canary_fpr": 0.0, "reward_hacking_alarm": False},
+        {"step": 3, "self_reward_mean": 0.5, "reward_hacking_alarm": False},  # no canary judged
+    ]
+    summary = summarize_steps(steps)
+    assert summary["canary_fpr"] == 0.25  # the round's mean, in rounds.jsonl's "train"
+    assert [s.get("canary_fpr") for s in summary["per_step"]] == [0.5, 0.0, None]
+    assert summarize_steps(steps[2:])["canary_fpr"] is None
