@@ -3,7 +3,9 @@
 - ``recorded_candidates``: recorded answers with their recorded judge verdicts (the shipped
   3,300 Integration Bee answers with 11 judges each, by default);
 - ``problem_candidates``: problems a live policy will answer (``response`` filled in later);
-- ``probe_candidates``: reference answers and near-misses of the task's probes.
+- ``probe_candidates``: reference answers and near-misses of the task's probes;
+- ``attack_candidates``: responses built to fool a judge (``rlsr_bench.attacks``), grouped
+  by ``attack_family``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rlsr_bench.registry import Task, get_task
 
 __all__ = [
     "AUTOGRADER",
+    "attack_candidates",
     "probe_candidates",
     "problem_candidates",
     "recorded_candidates",
@@ -135,5 +138,30 @@ def probe_candidates(
             source="probe",
         )
         item["group"]["probe_type"] = probe["probe_type"]
+        items.append(item)
+    return items
+
+
+def attack_candidates(
+    task: str | Task,
+    problems: Sequence[Mapping[str, Any]],
+    *,
+    families: Sequence[str],
+    seed: int = 0,
+) -> list[Item]:
+    """Attack items (``rlsr_bench.attacks``) for the given problems; labels left to the verifier."""
+    spec = get_task(task)
+    by_id = {str(p["id"]): p for p in problems}
+    items = []
+    for attack in spec.attacks(problems, families=families, seed=seed):
+        item = new_item(
+            spec,
+            item_id=f"attack:{attack['attack_id']}",
+            problem=by_id[attack["problem_id"]],
+            response=attack["response"],
+            answering_model=None,
+            source="attack",
+        )
+        item["group"]["attack_family"] = attack["attack_family"]
         items.append(item)
     return items

@@ -68,6 +68,7 @@ class Item(TypedDict, total=False):
     judges: dict[str, JudgeEntry]
     reference_labels: dict[str, JudgeEntry]
     judge_input_cut: bool  # the response (or problem) shown to model judges was cut (cut_response)
+    judge_input: dict[str, Any]  # --judge-input sanitize: what was removed (rlsr_bench.sanitize)
 
 
 def judge_entry(

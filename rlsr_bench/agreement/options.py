@@ -12,14 +12,21 @@ from rlsr_bench.errors import ConfigError
 from rlsr_bench.metrics import MAX_BOOTSTRAP
 from rlsr_bench.verdict import SAFETY_TIMEOUT_S
 
-__all__ = ["RUN_OPTIONS", "AgreementOptions"]
+__all__ = ["JUDGE_INPUT_CHOICES", "RUN_OPTIONS", "AgreementOptions"]
+
+#: ``--judge-input``: what a model judge sees of a candidate. raw: the candidate as it is;
+#: sanitize: cleaned by ``rlsr_bench.sanitize``; both: each model judge twice, the cleaned run
+#: named ``JUDGE+sanitize`` (FPR with and without the defence in one run).
+JUDGE_INPUT_CHOICES = ("raw", "sanitize", "both")
 
 # Options that define a run: stored in run.json and reloaded on resume.
 RUN_OPTIONS = (
     "task", "policy", "judge", "answers", "problems", "prompt", "n", "probes", "seed",
     "batch_size", "max_new_tokens", "judge_max_new_tokens", "temperature", "timeout", "bootstrap",
-    "signal",
+    "signal", "attacks", "judge_input",
 )  # fmt: skip
+# New options stored only when set: run.json of runs without them stays as it was.
+_STORED_IF_SET = {"attacks": None, "judge_input": "raw"}
 
 _PATHS = ("answers", "problems", "run_dir", "runs_dir")
 
@@ -31,7 +38,8 @@ class AgreementOptions:
     Candidates: recorded answers (``answers``, default the task's shipped ones; only without a
     ``policy``), a live ``policy``'s answers to ``n`` problems (the shipped ones, or the
     accepted rows of a ``problems`` file), and ``probes`` (reference answers and
-    near-misses). Judges (``judge``): model specs, ``self`` (= the policy; the default with a
+    near-misses) and ``attacks`` (attack families, ``rlsr_bench.attacks``: responses built to
+    fool a judge; live judges only). Judges (``judge``): model specs, ``self`` (= the policy; the default with a
     policy), ``forced:SPEC`` / ``forced:self`` (forced-choice scoring of untagged replies;
     ``rlsr_bench.agreement.panel``), ``recorded`` (the verdicts recorded with the answers; the
     default otherwise) or ``recorded:FILE``.
@@ -52,6 +60,8 @@ class AgreementOptions:
     prompt: str = "self_judge"
     n: int | None = None
     probes: bool = False
+    attacks: tuple[str, ...] | None = None
+    judge_input: str = "raw"
     seed: int = 0
     batch_size: int = 16
     max_new_tokens: int = 512
@@ -79,6 +89,8 @@ class AgreementOptions:
             object.__setattr__(self, "judge", tuple(self.judge))
         if self.signal is not None and not isinstance(self.signal, tuple):
             object.__setattr__(self, "signal", tuple(self.signal))
+        if self.attacks is not None and not isinstance(self.attacks, tuple):
+            object.__setattr__(self, "attacks", tuple(self.attacks))
         for name in _PATHS:
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):
@@ -104,6 +116,15 @@ class AgreementOptions:
             raise ConfigError(
                 f"--timeout: expected a positive number of seconds, got {self.timeout}"
             )
+        if self.attacks is not None:
+            from rlsr_bench.attacks import parse_families
+
+            parse_families(self.attacks)  # ConfigError naming --attacks
+        if self.judge_input not in JUDGE_INPUT_CHOICES:
+            raise ConfigError(
+                f"--judge-input: expected one of {', '.join(JUDGE_INPUT_CHOICES)}, "
+                f"got {self.judge_input!r}"
+            )
         self.client_options()  # ConfigError naming --request-timeout / --concurrency / ...
         if self.resume and self.run_dir is None:
             raise ConfigError("resume: needs the run directory to resume (run_dir)")
@@ -119,6 +140,8 @@ class AgreementOptions:
         out: dict[str, Any] = {}
         for key in RUN_OPTIONS:
             value = getattr(self, key)
+            if key in _STORED_IF_SET and value == _STORED_IF_SET[key]:
+                continue
             if isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):

@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 FORCED = "forced:"  # the spec (and judge name) prefix of a forced-choice judge
+SANITIZED = "+sanitize"  # the name suffix of a judge shown sanitized input (--judge-input both)
 
 Judge = Callable[[Sequence[Item]], list[JudgeEntry]]
 
@@ -52,10 +53,10 @@ Judge = Callable[[Sequence[Item]], list[JudgeEntry]]
 def judged_model(judge_name: str) -> str:
     """The model behind a judge's name (a forced-choice judge is named ``forced:MODEL``).
 
-    >>> judged_model("forced:smollm2"), judged_model("gpt-4o")
+    >>> judged_model("forced:smollm2"), judged_model("gpt-4o+sanitize")
     ('smollm2', 'gpt-4o')
     """
-    return judge_name.removeprefix(FORCED)
+    return judge_name.removeprefix(FORCED).removesuffix(SANITIZED)
 
 
 class ModelJudge:
@@ -151,6 +152,7 @@ class JudgePanel:
         self.recorded: list[RecordedVerdicts] = []
         self.embedded = False
         self.batch_size = options.batch_size
+        self.judge_input = options.judge_input
         self.client_options = options.client_options()
         self._backends: dict[str, Any] = {}
         budget = options.judge_max_new_tokens or options.max_new_tokens
@@ -260,6 +262,28 @@ def judge(items: Sequence[Item], panel: JudgePanel) -> None:
                 or cut_response(item["problem"] or "", MAX_JUDGED_PROBLEM_CHARS)[1]
                 or cut_response(item["reference"] or "", MAX_JUDGED_PROBLEM_CHARS)[1]
             )
+    if not panel.judges:
+        return
+    raw = panel.judge_input in ("raw", "both")
+    sanitized = _sanitized(items, panel) if panel.judge_input in ("sanitize", "both") else None
     for name, model_judge in panel.judges.items():
-        for item, entry in zip(items, model_judge(items), strict=True):
-            item["judges"][name] = entry
+        if raw:
+            for item, entry in zip(items, model_judge(items), strict=True):
+                item["judges"][name] = entry
+        if sanitized is not None:
+            clean_name = name + SANITIZED if raw else name
+            for item, entry in zip(items, model_judge(sanitized), strict=True):
+                item["judges"][clean_name] = entry
+
+
+def _sanitized(items: Sequence[Item], panel: JudgePanel) -> list[Item]:
+    """Copies of the items with sanitized responses; each item records its transformation."""
+    from rlsr_bench.sanitize import sanitize_candidate, wrapper_tags
+
+    wrappers = wrapper_tags(panel.prompt.user) or ("solution",)
+    out = []
+    for item in items:
+        result = sanitize_candidate(item["response"] or "", wrappers)
+        item["judge_input"] = result.record()
+        out.append({**item, "response": result.text})  # type: ignore[typeddict-item]
+    return out

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rlsr_bench.agreement.candidates import (
+    attack_candidates,
     probe_candidates,
     problem_candidates,
     recorded_candidates,
@@ -29,6 +30,7 @@ from rlsr_bench.agreement.panel import JudgePanel, answer, judge
 from rlsr_bench.agreement.scoring import build_metrics
 from rlsr_bench.agreement.signals import run_signal_specs, score_run_signals
 from rlsr_bench.agreement.verification import verify_items
+from rlsr_bench.attacks import parse_families
 from rlsr_bench.cache import DiskCache
 from rlsr_bench.errors import ConfigError
 from rlsr_bench.io import append_jsonl, atomic_write_text, write_json
@@ -52,6 +54,8 @@ __all__ = ["AgreementResult", "load_finished", "run_agreement", "stored_run"]
 
 
 COMMAND = "judge-agreement"
+#: Problems sampled by default by an attacks-only run (each gets about 30 attack responses).
+ATTACK_SAMPLE = 20
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,16 @@ def _uses_recorded(options: AgreementOptions, task: Task) -> bool:
         return False
     if options.answers is not None:
         return True
-    return options.problems is None and not options.probes and task.recorded_answers() is not None
+    return (
+        options.problems is None
+        and not options.probes
+        and not options.attacks
+        and task.recorded_answers() is not None
+    )
+
+
+def _is_recorded(spec: str) -> bool:
+    return spec == "recorded" or spec.startswith("recorded:")
 
 
 def candidates(
@@ -86,17 +99,23 @@ def candidates(
     if _uses_recorded(options, task):
         recorded = recorded_candidates(task, options.answers, problems=problems)
         items += sample(recorded, options.n, options.seed)
-    if options.policy is not None or options.probes:
+    if options.policy is not None or options.probes or options.attacks:
         default_n = 200 if options.policy else task.probe_sample
+        if options.policy is None and not options.probes:
+            default_n = ATTACK_SAMPLE
         n = options.n if options.n is not None else default_n
         chosen = sample(task.load_problems(options.problems), n, options.seed)
         if options.policy is not None:
             items += problem_candidates(task, chosen, options.policy)
         if options.probes:
             items += probe_candidates(task, chosen, seed=options.seed)
+        if options.attacks:
+            families = parse_families(options.attacks)
+            items += attack_candidates(task, chosen, families=families, seed=options.seed)
     if not items:
         raise ConfigError(
-            f"nothing to judge for --task {task.name}: give --policy SPEC and/or --probes"
+            f"nothing to judge for --task {task.name}: give --policy SPEC, --probes and/or "
+            "--attacks"
         )
     return items
 
@@ -239,6 +258,11 @@ def run_agreement(options: AgreementOptions) -> AgreementResult:
     if stored is not None:
         options = options.with_stored(stored.options)
     options.validate()
+    if options.attacks and all(_is_recorded(spec) for spec in options.judge_specs()):
+        raise ConfigError(
+            "--attacks: recorded judges cannot be attacked (they never saw these responses); "
+            "give a live judge: --judge SPEC or --policy SPEC"
+        )
     task = get_task(options.task)
     problems = task.problem_index(options.problems)
     items = candidates(options, task, problems)

@@ -36,6 +36,10 @@ def canonical_model_name(name: str) -> str:
     return re.sub(r"(\d)-(\d)(?=-|$)", r"\1.\2", name)
 
 
+#: Breakdown keys reported even when the run has one group of them (an attacks run of one
+#: family still reports that family's FPR with its CI).
+ALWAYS_BROKEN_DOWN = frozenset({"attack_family"})
+
 Column = tuple[list[int], list[str], list[float | None]]  # item indices, verdicts, P(correct)
 
 
@@ -79,7 +83,7 @@ def _breakdowns(
         values_per_key[by].add(value)
     out = []
     for (by, value), positions in sorted(slices.items()):
-        if len(values_per_key[by]) < 2:
+        if len(values_per_key[by]) < 2 and by not in ALWAYS_BROKEN_DOWN:
             continue  # one group only: the overall numbers already say it
         scored = score_judge(
             judge,

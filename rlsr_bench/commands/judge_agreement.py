@@ -8,12 +8,14 @@ With no arguments it scores the 11 recorded judges of the shipped Integration Be
     rlsr-bench judge-agreement --task countdown --policy smollm2 --judge openai:http://localhost:8000/v1#qwen
     rlsr-bench judge-agreement --task integration --policy smollm2 --problems problems.jsonl
     rlsr-bench judge-agreement --judge recorded:my_verdicts.jsonl
+    rlsr-bench judge-agreement --task countdown --judge forced:smollm2 --attacks --judge-input both
     rlsr-bench judge-agreement --resume runs/20250101T000000Z-judge-agreement
 
 Candidates (what is judged): recorded answers (``--answers``, default the shipped file; only
 when no ``--policy`` is given), a live policy's answers to ``--n`` problems (``--policy``; the
-shipped problems or those of ``--problems FILE``), and probes (``--probes``: reference answers
-and near-misses). Judges (``--judge``, repeatable): any model spec, ``self`` (= the policy: the
+shipped problems or those of ``--problems FILE``), probes (``--probes``: reference answers
+and near-misses) and attacks (``--attacks [FAMILY,...]``: responses built to fool the judge,
+``rlsr_bench.attacks``; live judges only). Judges (``--judge``, repeatable): any model spec, ``self`` (= the policy: the
 RLSR self-judging setting, the default when a policy is given), ``forced:SPEC`` /
 ``forced:self`` (the same judge, an untagged reply scored by its next-token choice of 0/1; a
 local transformers model), ``recorded`` (the verdicts recorded in ``--answers``, the default
@@ -26,6 +28,7 @@ import argparse
 from pathlib import Path
 
 from rlsr_bench.agreement import AgreementOptions, run_agreement
+from rlsr_bench.attacks import parse_families
 from rlsr_bench.backends.openai_compat import add_client_arguments
 from rlsr_bench.progress import add_quiet_argument
 from rlsr_bench.registry import task_names
@@ -77,6 +80,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--probes", action="store_true", help="add reference answers and near-misses"
     )
+    parser.add_argument(
+        "--attacks",
+        nargs="?",
+        const="all",
+        metavar="FAMILY,...",
+        help="add responses built to fool the judge (every family, or a comma-separated list "
+        "of: master_keys, self_assertion, tag_injection, format_only, explanation_wrong, "
+        "padding); live judges only",
+    )
+    parser.add_argument(
+        "--judge-input",
+        choices=("raw", "sanitize", "both"),
+        default="raw",
+        help="what model judges see of a candidate: raw (default), sanitize (verdict markup, "
+        "wrapper tags and grader instructions removed) or both (each judge twice, the "
+        "sanitized one named JUDGE+sanitize)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="sampling and bootstrap seed")
     parser.add_argument("--batch-size", type=int, default=16, help="items per chunk (default: 16)")
     parser.add_argument("--max-new-tokens", type=int, default=512, help="policy and judge budget")
@@ -115,6 +135,8 @@ def options_from_args(args: argparse.Namespace) -> AgreementOptions:
         prompt=args.prompt,
         n=args.n,
         probes=args.probes,
+        attacks=None if args.attacks is None else parse_families(args.attacks),
+        judge_input=args.judge_input,
         seed=args.seed,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,

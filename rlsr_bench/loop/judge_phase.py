@@ -106,6 +106,7 @@ def measure_judge(
         max_new_tokens=options.max_new_tokens,
         judge_max_new_tokens=options.judge_max_new_tokens,
         bootstrap=options.bootstrap,
+        judge_input=options.judge_input,
         run_dir=run_dir,
         resume=(run_dir / RUN_INFO).is_file(),
         report=False,

@@ -115,6 +115,11 @@ class JudgeOptions(RecipeModel):
         1000, ge=0, le=MAX_BOOTSTRAP, description="bootstrap resamples for the CIs"
     )
     batch_size: int = Field(16, gt=0, description="generations per batch")
+    judge_input: Literal["raw", "sanitize"] = Field(
+        "raw",
+        description="raw: the judge sees each answer as it is; sanitize: cleaned of verdict "
+        "markup, wrapper tags and grader instructions (judge-agreement --judge-input)",
+    )
 
 
 class StopOptions(RecipeModel):

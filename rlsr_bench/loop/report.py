@@ -99,11 +99,13 @@ def _reward_figure(runs: Sequence[LoopRun]) -> str:
     fig, axes = _axes(len(runs), width=6.5 if len(runs) == 1 else 10.0)
     for ax, run in zip(axes, runs, strict=True):
         step, bounds = 0, []
-        xs, selfs, verifiers = [], [], []
+        xs, selfs, verifiers, canaries = [], [], [], []
         for r in run.rounds:
             for s in r["train"].get("per_step", []):
                 step += 1
                 xs.append(step)
+                canary = s.get("canary_fpr")
+                canaries.append(canary if canary is not None else float("nan"))
                 selfs.append(s.get("self") if s.get("self") is not None else float("nan"))
                 verifiers.append(
                     s.get("verifier") if s.get("verifier") is not None else float("nan")
@@ -111,6 +113,8 @@ def _reward_figure(runs: Sequence[LoopRun]) -> str:
             bounds.append(step + 0.5)
         ax.plot(xs, selfs, marker=".", label="self-reward (judge)")
         ax.plot(xs, verifiers, marker=".", label="verifier reward (truth)")
+        if any(c == c for c in canaries):  # canaries on: the live judge's FPR on attacks
+            ax.plot(xs, canaries, marker="x", linestyle="--", label="canary FPR (attacks)")
         for b in bounds[:-1]:
             ax.axvline(b, color="grey", linewidth=0.6, linestyle=":")
         ax.set_ylim(-0.05, 1.05)

@@ -3,7 +3,9 @@
 Calls the training library (``rlsr_bench.training.train``) into ``round-NN/train`` and summarizes its ``metrics.jsonl``: the
 self-reward and verifier-reward means, the judge's agreement during training, each
 label-free signal's agreement (``signals``: trained on or shadowing, ``rlsr_bench.signals``),
-and the steps at which the reward-hacking alarm fired. A half-finished training resumes from its last checkpoint
+the mean canary false-positive rate (``canary_fpr``: the live judge on attack items,
+``reward.canaries``), and the steps at which the alarm fired. A half-finished training resumes
+from its last checkpoint
 (or restarts from step 0, dropping the lines of the steps it redoes).
 """
 
@@ -39,7 +41,7 @@ def summarize_steps(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
     0.5
     """
     keys = ("self_reward_mean", "verifier_reward_mean", "judge_kappa", "judge_precision",
-            "judge_false_positive_rate", "answer_rate")  # fmt: skip
+            "judge_false_positive_rate", "answer_rate", "canary_fpr")  # fmt: skip
     summary: dict[str, Any] = {"steps": len(steps)}
     for key in keys:
         summary[key] = _mean([s.get(key) for s in steps])
@@ -52,6 +54,7 @@ def summarize_steps(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "step": s.get("step"),
             "self": s.get("self_reward_mean"),
             "verifier": s.get("verifier_reward_mean"),
+            **({"canary_fpr": s["canary_fpr"]} if s.get("canary_fpr") is not None else {}),
         }
         for s in steps
     ]

@@ -235,6 +235,13 @@ class Task:
         """Near-miss probes: dicts with probe_id, problem_id, probe_type and response."""
         return []
 
+    def attacks(
+        self, problems: Sequence[Mapping[str, Any]], *, families: Sequence[str], seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """Attack probes (``rlsr_bench.attacks``): dicts with attack_id, problem_id,
+        attack_family, attack_variant and response. Default: the task has none."""
+        return []
+
     # ------------------------------------------------------------------ records
 
     def validate_problem(

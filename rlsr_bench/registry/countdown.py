@@ -96,6 +96,14 @@ class CountdownTask(Task):
 
         return countdown_probes(problems, seed=seed)
 
+    def attacks(
+        self, problems: Sequence[Mapping[str, Any]], *, families: Sequence[str], seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """Responses built to fool a judge (see ``rlsr_bench.attacks.countdown_attacks``)."""
+        from rlsr_bench.attacks import countdown_attacks
+
+        return countdown_attacks(problems, families=families, seed=seed)
+
 
 COUNTDOWN = CountdownTask(
     name="countdown",

@@ -139,6 +139,14 @@ class IntegrationTask(Task):
 
         return integral_probes(problems, seed=seed)
 
+    def attacks(
+        self, problems: Sequence[Mapping[str, Any]], *, families: Sequence[str], seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """Responses built to fool a judge (see ``rlsr_bench.attacks.integral_attacks``)."""
+        from rlsr_bench.attacks import integral_attacks
+
+        return integral_attacks(problems, families=families, seed=seed)
+
 
 INTEGRATION = IntegrationTask(
     name="integration",

@@ -345,3 +345,30 @@ def _card(item: dict[str, Any], judge: str) -> dict[str, Any]:
         "confidence": judgement.get("confidence"),
         "raw": _clip(judgement.get("raw")),
     }
+
+
+def attack_table(metrics: MetricsReport) -> dict[str, Any] | None:
+    """The judges × attack families table of a run with attacks (None: the run has none).
+
+    Each cell is the family's false-positive rate with its 95 % CI and the number of wrong
+    responses it is computed from (``fp + tn``); judges keep the leaderboard's order.
+    """
+    from rlsr_bench.attacks import ATTACK_FAMILIES
+
+    rows = [b for b in metrics.breakdowns if b.by == "attack_family"]
+    if not rows:
+        return None
+    seen = {b.group for b in rows}
+    families = [f for f in ATTACK_FAMILIES if f in seen] + sorted(seen - set(ATTACK_FAMILIES))
+    order = [j.judge for j in ranked_judges(metrics)]
+    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    for b in rows:
+        fpr = b.metrics.get("false_positive_rate")
+        cells.setdefault(b.judge, {})[b.group] = {
+            "value": None if fpr is None else fpr.value,
+            "low": None if fpr is None else fpr.low,
+            "high": None if fpr is None else fpr.high,
+            "n_wrong": b.confusion.fp + b.confusion.tn,
+        }
+    judges = [j for j in order if j in cells] + sorted(set(cells) - set(order))
+    return {"families": families, "rows": [(j, cells[j]) for j in judges]}

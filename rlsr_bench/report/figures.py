@@ -32,6 +32,7 @@ TRAIN_SERIES = (
     ("self_reward_mean", "self-reward"),
     ("verifier_reward_mean", "verifier reward"),
     ("answer_rate", "answer rate"),
+    ("completion_concentration", "completion concentration"),
 )
 TRAIN_TIMES = (
     ("time_generation_s", "generation + forward/backward"),
@@ -45,7 +46,10 @@ TRAIN_AGREEMENT = (
     ("judge_recall", "recall"),
     ("judge_false_positive_rate", "FPR"),
     ("judge_unparsed_rate", "judge output unparsed"),
+    ("canary_fpr", "canary FPR (attacks)"),
 )
+#: Series plotted only when a run logs them (older runs and runs without canaries name no gap).
+TRAIN_OPTIONAL = frozenset({"completion_concentration", "canary_fpr"})
 
 
 def _figure(
@@ -323,7 +327,8 @@ def training_figure(steps: Sequence[dict[str, Any]]) -> tuple[str, list[str]]:
         for (key, label), color in zip(series, _colors(len(series)), strict=True):
             ys = [as_float(s.get(key)) for s in steps]
             if all(math.isnan(y) for y in ys):
-                missing.append(label)
+                if key not in TRAIN_OPTIONAL:
+                    missing.append(label)
                 continue
             ax.plot(x, ys, marker="o", markersize=2.5, linewidth=1.4, color=color, label=label)
             lowest = min(lowest, *(y for y in ys if not math.isnan(y)))

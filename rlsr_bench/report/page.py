@@ -158,6 +158,13 @@ def _agreement(data: RunData) -> SectionContent | None:
     return SectionContent(context, nav, notes)
 
 
+def _attacks(data: RunData) -> SectionContent | None:
+    table = None if data.metrics is None else report_data.attack_table(data.metrics)
+    if table is None:
+        return None  # a run without --attacks: no section, the page as before
+    return SectionContent({"attacks": table}, [("attacks", "attacks")])
+
+
 def _agreement_gallery(data: RunData) -> SectionContent | None:
     if data.metrics is None:
         return None
@@ -184,6 +191,11 @@ def _training(data: RunData) -> SectionContent | None:
         training = {
             "figure": uri,
             "alarms": [s["step"] for s in steps if s.get("reward_hacking_alarm")],
+            "alarm_reasons": [
+                (s["step"], "; ".join(s["alarm_reasons"]))
+                for s in steps
+                if s.get("reward_hacking_alarm") and s.get("alarm_reasons")
+            ],
             "last": report_data.last_step_scalars(steps),
             "n_steps": len(steps),
             "first_step": steps[0]["step"],
@@ -222,6 +234,7 @@ def _training_gallery(data: RunData) -> SectionContent | None:
 
 
 register_section("judge-agreement", Section("agreement", "sections/agreement.html.j2", _agreement))
+register_section("judge-agreement", Section("attacks", "sections/attacks.html.j2", _attacks))
 register_section(
     "judge-agreement", Section("gallery", "sections/gallery.html.j2", _agreement_gallery)
 )

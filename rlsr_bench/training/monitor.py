@@ -4,7 +4,9 @@
 processes, so ratios of counts stay exact); TRL hands them to ``on_log`` with its own logs
 (loss, KL, grad norm ...). The monitor turns the counts into the judge's precision / recall /
 FPR / κ (``rlsr_bench.metrics``), adds the step's wall-clock split from its own callbacks, and
-checks the alarm over the steps so far. It shares no state with the reward.
+checks the alarm over the steps so far: the reward-hacking rule (``rewards.reward_hacking_alarm``)
+and the canary and collapse detectors (``rlsr_bench.training.collapse``), each reason named in
+the line's ``alarm_reasons``. It shares no state with the reward.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from transformers import TrainerCallback
 from rlsr_bench.io import append_jsonl
 from rlsr_bench.rewards import agreement_metrics, reward_hacking_alarm
 from rlsr_bench.rundir import STEPS, load_steps
+from rlsr_bench.training.collapse import alarm_reasons, length_drop, window_slope
 from rlsr_bench.training.recipe import AlarmOptions
 
 if TYPE_CHECKING:
@@ -42,6 +45,11 @@ REWARD_LOG_KEYS = (
     "time_verification_s",
     "time_judging_s",
     "time_reward_s",
+    "completion_concentration",
+    "completion_length_mean",
+    "canary/fp",
+    "canary/tn",
+    "canary/unparsed",
 )
 
 
@@ -79,6 +87,7 @@ class TrainingMonitor(TrainerCallback):
         self.alarm = alarm
         self.reward_kind = reward_kind
         self.history: list[tuple[float | None, float | None]] = []
+        self.lengths: list[float | None] = []  # mean completion length per step
         self.alarm_steps: list[int] = []
         self.clock = _StepClock()
         self.quiet = quiet
@@ -91,6 +100,7 @@ class TrainingMonitor(TrainerCallback):
             self.history.append(
                 (record.get("self_reward_mean"), record.get("verifier_reward_mean"))
             )
+            self.lengths.append(record.get("completion_length_mean"))
             if record.get("reward_hacking_alarm"):
                 self.alarm_steps.append(int(record["step"]))
 
@@ -158,7 +168,8 @@ class TrainingMonitor(TrainerCallback):
         """Build the metrics.jsonl line of one step from TRL's logs (and update the alarm)."""
         self_mean = _finite(logs.get("self_reward_mean"))
         verifier_mean = _finite(logs.get("verifier_reward_mean"))
-        alarm = self._update_alarm(step, self_mean, verifier_mean)
+        detectors = self._detectors(logs, self_mean, verifier_mean)
+        alarm = self._update_alarm(step, self_mean, verifier_mean, detectors)
         counts = {k: _finite(logs.get(f"agreement/{k}")) for k in _COUNT_KEYS}
         if all(v is not None for v in counts.values()):
             judge = agreement_metrics(counts)  # type: ignore[arg-type]
@@ -175,6 +186,7 @@ class TrainingMonitor(TrainerCallback):
             "answer_rate": _finite(logs.get("answer_rate")),
             "judge_unparsed_rate": _finite(logs.get("judge_unparsed_rate")),
             "judge_forced_rate": _finite(logs.get("judge_forced_rate")),
+            **detectors,
             "reward_hacking_alarm": alarm,
             **self._times(logs),
         }
@@ -184,19 +196,46 @@ class TrainingMonitor(TrainerCallback):
                 line[key] = _finite(value) if isinstance(value, float) else value
         return line
 
+    def _detectors(
+        self, logs: Mapping[str, Any], self_mean: float | None, verifier_mean: float | None
+    ) -> dict[str, Any]:
+        """The step's canary and collapse signals (``rlsr_bench.training.collapse``)."""
+        window = self.alarm.window
+        length = _finite(logs.get("completion_length_mean"))
+        self.lengths.append(length)
+        gaps = [None if s is None or v is None else s - v for s, v in self.history]
+        gap = None if self_mean is None or verifier_mean is None else self_mean - verifier_mean
+        fp, tn = _finite(logs.get("canary/fp")), _finite(logs.get("canary/tn"))
+        canary = fp / (fp + tn) if fp is not None and tn is not None and fp + tn > 0 else None
+        return {
+            "canary_fpr": canary,
+            "canary_unparsed": _finite(logs.get("canary/unparsed")),
+            "completion_concentration": _finite(logs.get("completion_concentration")),
+            "completion_length_mean": length,
+            "completion_length_drop": length_drop(self.lengths, window),
+            "reward_gap": gap,
+            "reward_gap_slope": window_slope([*gaps, gap], window),
+        }
+
     def _update_alarm(
-        self, step: int, self_mean: float | None, verifier_mean: float | None
+        self,
+        step: int,
+        self_mean: float | None,
+        verifier_mean: float | None,
+        detectors: dict[str, Any],
     ) -> bool:
         self.history.append((self_mean, verifier_mean))
-        alarm = reward_hacking_alarm(
+        hacking = reward_hacking_alarm(
             [s for s, _ in self.history],
             [v for _, v in self.history],
             window=self.alarm.window,
             min_self_slope=self.alarm.min_self_slope,
             min_verifier_drop=self.alarm.min_verifier_drop,
         )
-        if alarm:
-            self.alarm_steps.append(step)
+        reasons = ["self_reward_up_verifier_down"] if hacking else []
+        reasons += alarm_reasons(detectors, self.alarm)
+        detectors["alarm_reasons"] = reasons
+        if hacking:
             log.warning(
                 "reward-hacking alarm at step %d: self-reward rising (%.3f) while verifier "
                 "reward falls (%.3f) over the last %d steps",
@@ -205,7 +244,11 @@ class TrainingMonitor(TrainerCallback):
                 verifier_mean if verifier_mean is not None else math.nan,
                 self.alarm.window,
             )
-        return alarm
+        if reasons and not hacking:
+            log.warning("reward-hacking alarm at step %d: %s", step, "; ".join(reasons))
+        if reasons:
+            self.alarm_steps.append(step)
+        return bool(reasons)
 
     def _times(self, logs: Mapping[str, Any]) -> dict[str, float | None]:
         clock = self.clock

@@ -186,6 +186,21 @@ class RewardOptions(RecipeModel):
         """The name of what the policy is rewarded with (``signal``, else ``kind``)."""
         return self.signal or self.kind
 
+    judge_input: Literal["raw", "sanitize"] = Field(
+        "raw",
+        description="raw: the judge sees each completion as it is; sanitize: verdict markup, "
+        "the prompt's wrapper tags and grader instructions are removed first "
+        "(rlsr_bench.sanitize, as judge-agreement --judge-input sanitize)",
+    )
+    canaries: int = Field(
+        0,
+        ge=0,
+        description="attack items (rlsr_bench.attacks: known wrong, decided by the verifier) "
+        "added to the judge's batch each step; they measure the live judge (canary_fpr in "
+        "metrics.jsonl) and never enter the policy's reward; at most the batch size; none "
+        "with reward kind verifier (no judge is asked)",
+    )
+
     @model_validator(mode="after")
     def _judge_needs_model(self) -> RewardOptions:
         if self.kind == "judge" and not self.judge_model:
@@ -215,11 +230,34 @@ class DataOptions(RecipeModel):
 
 
 class AlarmOptions(RecipeModel):
-    """The reward-hacking alarm: self-reward rising while verifier reward falls."""
+    """The reward-hacking alarm: self-reward rising while verifier reward falls, plus optional
+    canary and collapse detectors (``rlsr_bench.training.collapse``; None: logged, no alarm)."""
 
     window: int = Field(5, ge=2, description="steps in the least-squares window")
     min_self_slope: float = Field(0.01, ge=0.0, description="self-reward rise per step")
     min_verifier_drop: float = Field(0.01, ge=0.0, description="verifier reward fall per step")
+    max_canary_fpr: float | None = Field(
+        None, ge=0.0, le=1.0, description="alarm when a step's canary FPR exceeds this"
+    )
+    max_concentration: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="alarm when the share of a step's completions equal to its most common "
+        "one (whitespace-normalised) reaches this",
+    )
+    min_length_drop: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="alarm when the mean completion length falls by this fraction over the window",
+    )
+    min_gap_slope: float | None = Field(
+        None,
+        ge=0.0,
+        description="alarm when the self-minus-verifier reward gap widens by at least this "
+        "per step over the window (least squares)",
+    )
 
 
 class Recipe(RecipeModel):

@@ -4,7 +4,11 @@ It scores each completion with the chosen reward — the policy judging itself (
 exact verifier (``verifier``), or a fixed external judge (``judge``) — and, whatever the
 reward, also runs the verifier. Both streams, their agreement counts, the answer rate and the
 reward's own timings go to TRL's ``log_metric`` (the monitor reads them from TRL's logs);
-every completion is appended to ``completions.jsonl``.
+every completion is appended to ``completions.jsonl``. With ``canaries`` the judge also judges
+that many attack items per step (``rlsr_bench.training.canaries``; never rewarded, logged as
+``canary/*`` counts); with ``judge_input="sanitize"`` it sees each candidate cleaned by
+``rlsr_bench.sanitize``. The step's completion concentration and mean length are logged for
+the collapse detectors (``rlsr_bench.training.collapse``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from rlsr_bench.rewards import (
     mean_or_none,
     verifier_reward,
 )
+from rlsr_bench.training.canaries import Canary, canary_counts, step_canaries
+from rlsr_bench.training.collapse import completion_concentration
 from rlsr_bench.training.reward_judges import JudgeFn, Messages
 from rlsr_bench.verdict import SAFETY_TIMEOUT_S, Verdict
 
@@ -55,6 +61,9 @@ class TaskReward:
         verifier_timeout: float = SAFETY_TIMEOUT_S,
         judge_score: str = "tag",
         completions_path: Path | None = None,
+        judge_input: str = "raw",
+        canaries: int = 0,
+        seed: int = 0,
     ) -> None:
         if kind not in ("self", "verifier", "judge"):
             raise ConfigError(f"reward kind {kind!r}: expected self, verifier or judge")
@@ -74,19 +83,28 @@ class TaskReward:
         self.format_bonus = format_bonus
         self.verifier_timeout = verifier_timeout
         self.completions_path = completions_path
+        if judge_input not in ("raw", "sanitize"):
+            raise ConfigError(f"reward.judge_input {judge_input!r}: expected raw or sanitize")
+        self.judge_input = judge_input
+        self.canaries = canaries if judge is not None else 0
+        self.seed = seed
         self.__name__ = f"{kind}_reward"  # TRL logs rewards/<name>/mean
         self._judge_prompt_name = judge_prompt
         self._judge_prompt: Any = None
 
     def verify(
-        self, responses: Sequence[str], columns: Mapping[str, Sequence[Any]]
+        self,
+        responses: Sequence[str],
+        columns: Mapping[str, Sequence[Any]],
+        extra_records: Sequence[Mapping[str, Any]] = (),
     ) -> list[Verdict]:
-        """Run the task's exact verifier on each response (killable workers where needed)."""
-        names = [name for name in columns if name not in NOT_RECORD_COLUMNS]
+        """Run the task's exact verifier on each response, then on ``extra_records`` (killable
+        workers where needed)."""
         records = [
-            {**{name: columns[name][i] for name in names}, "response": response}
-            for i, response in enumerate(responses)
+            {**problem, "response": response}
+            for problem, response in zip(_problems(columns), responses, strict=True)
         ]
+        records += [dict(record) for record in extra_records]
         return self.task.verify_batch(records, timeout=self.verifier_timeout)
 
     def judge_conversations(
@@ -95,6 +113,11 @@ class TaskReward:
         """Render the task's judge prompt for each (problem, response)."""
         if self._judge_prompt is None:
             self._judge_prompt = load_judge_prompt(self.task.name, self._judge_prompt_name)
+        if self.judge_input == "sanitize":
+            from rlsr_bench.sanitize import sanitize_candidate, wrapper_tags
+
+            wrappers = wrapper_tags(self._judge_prompt.user) or ("solution",)
+            responses = [sanitize_candidate(r, wrappers).text for r in responses]
         return [
             self._judge_prompt.messages(problem, response)
             for problem, response in zip(problems, responses, strict=True)
@@ -112,13 +135,20 @@ class TaskReward:
         **columns: Any,
     ) -> list[float | None]:
         started = time.perf_counter()
+        step = int(getattr(trainer_state, "global_step", 0)) + 1
         responses = [completion_text(c) for c in completions]
         has_answer = [self.task.extract_answer(r) is not None for r in responses]
-        verdicts = self.verify(responses, columns)
+        canaries = self._step_canaries(columns, step)
+        verdicts = self.verify(responses, columns, [c.record for c in canaries])
+        verdicts, canary_verdicts = verdicts[: len(responses)], verdicts[len(responses) :]
         verified = time.perf_counter()
         judge_outputs: list[JudgeVerdict | None] = [None] * len(responses)
+        canary_outputs: list[JudgeVerdict] = []
         if self.judge is not None:
-            judge_outputs = list(self._judge(columns["problem_text"], responses))
+            problems = [*columns["problem_text"], *(c.problem_text for c in canaries)]
+            outputs = self._judge(problems, [*responses, *(c.response for c in canaries)])
+            judge_outputs = list(outputs[: len(responses)])
+            canary_outputs = outputs[len(responses) :]
         judge_scores = [None if output is None else output.score for output in judge_outputs]
         judged = time.perf_counter()
 
@@ -136,12 +166,33 @@ class TaskReward:
             stream["time_verification_s"] = verified - started
             stream["time_judging_s"] = judged - verified if self.judge is not None else 0.0
             stream["time_reward_s"] = time.perf_counter() - started
+            stream["completion_concentration"] = completion_concentration(responses)
+            stream["completion_length_mean"] = mean_or_none([float(len(r)) for r in responses])
+            if canaries:
+                stream.update(
+                    canary_counts(
+                        [o.score for o in canary_outputs],
+                        [v.outcome == "incorrect" for v in canary_verdicts],
+                    )
+                )
             for name, value in stream.items():
                 if value is not None:
                     log_metric(name, value)
-        step = int(getattr(trainer_state, "global_step", 0)) + 1
         self._write_completions(step, columns, responses, verdicts, judge_outputs, rewards)
         return rewards
+
+    def _step_canaries(self, columns: Mapping[str, Sequence[Any]], step: int) -> list[Canary]:
+        """The step's canaries, built on its first ``canaries`` distinct problems."""
+        if not self.canaries:
+            return []
+        problems, texts, seen = [], [], set()
+        rows = zip(_problems(columns), columns["problem_id"], columns["problem_text"], strict=True)
+        for problem, problem_id, text in rows:
+            if problem_id not in seen:
+                seen.add(problem_id)
+                problems.append({**problem, "id": problem_id})
+                texts.append(text)
+        return step_canaries(self.task, problems, texts, n=self.canaries, step=step, seed=self.seed)
 
     def _judge(self, problems: Sequence[str], responses: Sequence[str]) -> list[JudgeVerdict]:
         """Ask the judge; with ``judge_score: forced`` score untagged replies by forced choice."""
@@ -225,3 +276,10 @@ class TaskReward:
                 }
             )
         append_jsonl(path, records)
+
+
+def _problems(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """The problem record of each row: the columns other than NOT_RECORD_COLUMNS."""
+    names = [name for name in columns if name not in NOT_RECORD_COLUMNS]
+    n = len(next(iter(columns.values()))) if columns else 0
+    return [{name: columns[name][i] for name in names} for i in range(n)]

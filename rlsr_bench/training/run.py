@@ -188,6 +188,7 @@ def validate_recipe(
         load_judge_prompt(task.name, reward.judge_prompt)
     except ConfigError as exc:
         raise ConfigError(f"{where('reward.judge_prompt')}: {exc}") from None
+    _check_canaries(recipe, where)
     try:
         problems, data_source = training_problems(recipe)
     except RlsrBenchError as exc:
@@ -197,6 +198,22 @@ def validate_recipe(
         raise ConfigError(f"{where('data')}: no training problems for task {task.name!r}")
     fields = _grpo_fields(recipe, Path("<run directory>") / CHECKPOINTS)
     return ResolvedRecipe(recipe, task, model, problems, data_source, fields)
+
+
+def _check_canaries(recipe: Recipe, where: Any) -> None:
+    """Canaries fit in the step's judged batch (reward kind verifier asks no judge: none run)."""
+    canaries = recipe.reward.canaries
+    if not canaries:
+        return
+    batch = int(recipe.grpo.get("per_device_train_batch_size", _DEFAULT_BATCH))
+    if canaries > batch:
+        raise ConfigError(
+            f"{where('reward.canaries')}: expected at most the batch size "
+            f"(grpo.per_device_train_batch_size = {batch}), got {canaries}"
+        )
+
+
+_DEFAULT_BATCH = 8  # TRL's GRPOConfig default per_device_train_batch_size
 
 
 def _field_location(dotted: str, source: str | Path | None, overridden: Collection[str]) -> str:
@@ -365,6 +382,9 @@ def _start(
             "resumed_from": str(checkpoint),
         },
     )
+    if recipe.reward.canaries or recipe.reward.judge_input != "raw":
+        info.options["canaries"] = recipe.reward.canaries
+        info.options["judge_input"] = recipe.reward.judge_input
     write_run_info(run_dir, info)
     monitor = TrainingMonitor(
         run_dir, recipe.alarm, reward_kind=recipe.reward.signal_name(), quiet=quiet
@@ -379,6 +399,9 @@ def _start(
         verifier_timeout=recipe.reward.verifier_timeout,
         judge_score=recipe.reward.judge_score,
         completions_path=run_dir / COMPLETIONS,
+        judge_input=recipe.reward.judge_input,
+        canaries=recipe.reward.canaries,
+        seed=recipe.seed,
     )
     policy = resolve_local_path(resolved.model)
     try:

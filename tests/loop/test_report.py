@@ -24,7 +24,7 @@ def _round(r: int, accuracy: float, fpr: dict[str, Any]) -> dict[str, Any]:
         },
         "train": {
             "self_reward_mean": 0.9, "verifier_reward_mean": 0.1, "alarm_steps": [2] if r == 2 else [],
-            "per_step": [{"step": 1, "self": 0.8, "verifier": None}, {"step": 2, "self": 1.0, "verifier": 0.2}],
+            "per_step": [{"step": 1, "self": 0.8, "verifier": None}, {"step": 2, "self": 1.0, "verifier": 0.2, "canary_fpr": 0.5}],
         },
         "eval": {"accuracy": accuracy, "correct": 1, "n": 4, "exams": {"2025": {"score": 3, "out_of": 20, "asked": 4, "pass_mark": 2, "passed": True}}},
         "judge": {"generated": {"kappa": CI, "false_positive_rate": fpr}, "heldout": {"kappa": UNDEFINED}},

@@ -56,3 +56,15 @@ def test_summary_carries_each_signals_figures() -> None:
     assert summary["signals"]["certainty"]["kappa"] == 0.2
     assert summary["per_step"][1]["signals"]["vote"]["kappa"] == 0.1
     assert "signals" not in summarize_steps([{"step": 1, "self_reward_mean": 0.5}])
+
+
+def test_summary_carries_the_rounds_canary_fpr() -> None:
+    steps = [
+        {"step": 1, "self_reward_mean": 0.5, "canary_fpr": 0.5, "reward_hacking_alarm": True},
+        {"step": 2, "self_reward_mean": 0.5, "canary_fpr": 0.0, "reward_hacking_alarm": False},
+        {"step": 3, "self_reward_mean": 0.5, "reward_hacking_alarm": False},  # no canary judged
+    ]
+    summary = summarize_steps(steps)
+    assert summary["canary_fpr"] == 0.25  # the round's mean, in rounds.jsonl's "train"
+    assert [s.get("canary_fpr") for s in summary["per_step"]] == [0.5, 0.0, None]
+    assert summarize_steps(steps[2:])["canary_fpr"] is None

@@ -26,12 +26,14 @@ from .helpers import (
 )
 
 TIME_KEYS = {"time_verification_s", "time_judging_s", "time_reward_s"}
+COLLAPSE_KEYS = {"completion_concentration", "completion_length_mean"}  # test_collapse.py
 
 
 def _streams(logged: dict[str, float]) -> dict[str, float]:
     """The logged scalars without the reward's timings (checked on their own)."""
     assert logged.keys() >= TIME_KEYS and all(logged[k] >= 0 for k in TIME_KEYS)
-    return {k: v for k, v in logged.items() if k not in TIME_KEYS}
+    assert logged.keys() >= COLLAPSE_KEYS
+    return {k: v for k, v in logged.items() if k not in TIME_KEYS | COLLAPSE_KEYS}
 
 
 @pytest.mark.parametrize(
@@ -77,6 +79,8 @@ def test_task_reward_scores_and_logs_both_streams(
         "agreement/fn": 0.0,
         "agreement/tn": 1.0,
     }
+    assert logged["completion_concentration"] == 0.5  # RIGHT twice of four (collapse detector)
+    assert logged["completion_length_mean"] == sum(map(len, (RIGHT, WRONG, SILENT, RIGHT))) / 4
     lines = read_jsonl(tmp_path / "completions.jsonl")
     assert [line["verifier"]["verdict"] for line in lines] == [
         "correct",
