@@ -95,6 +95,9 @@ class EvalOptions(RecipeModel):
         default_factory=dict, description="per-exam pass marks, e.g. {'2025': 12}"
     )
     baseline: bool = Field(True, description="also evaluate the starting model (round-00)")
+    backend: Literal["transformers", "vllm"] = Field(
+        "transformers", description="engine of the policy's answers (vllm: the [vllm] extra)"
+    )
     timeout: float = Field(5.0, gt=0.0, description="verifier seconds per answer")
 
 
@@ -115,6 +118,9 @@ class JudgeOptions(RecipeModel):
         1000, ge=0, le=MAX_BOOTSTRAP, description="bootstrap resamples for the CIs"
     )
     batch_size: int = Field(16, gt=0, description="generations per batch")
+    backend: Literal["transformers", "vllm"] = Field(
+        "transformers", description="engine of answers and self-judging (vllm: the [vllm] extra)"
+    )
 
 
 class StopOptions(RecipeModel):

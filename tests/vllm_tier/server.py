@@ -94,6 +94,9 @@ class VLLMServer:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
+        deadline = time.monotonic() + 30  # killed children linger as zombies until reaped
+        while self.group_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def stop(self) -> None:
         """SIGTERM the group, then SIGKILL whatever is left after 30 s."""
@@ -109,11 +112,15 @@ class VLLMServer:
         self.kill()  # the engine core may outlive the server: end the group in any case
 
     def group_alive(self) -> bool:
-        """Whether any process of the server's group is still running."""
+        """Whether a process of the server's group still runs (zombies, already dead, aside)."""
         if self.proc is None:
             return False
-        try:
-            os.killpg(self.proc.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended while we looked
+                continue
+            state, pgrp = fields[0], int(fields[2])
+            if pgrp == self.proc.pid and state not in ("Z", "X"):
+                return True
+        return False
