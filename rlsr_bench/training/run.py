@@ -267,6 +267,11 @@ def _make_judge(recipe: Recipe) -> JudgeFn | None:
     return None
 
 
+def _is_main_process() -> bool:
+    """Whether this is the main training process (rank 0 under ``accelerate launch``)."""
+    return int(os.environ.get("RANK", "0") or 0) == 0
+
+
 def _last_checkpoint(run_dir: Path) -> Path | None:
     checkpoints = [
         p for p in (run_dir / CHECKPOINTS).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
@@ -308,7 +313,7 @@ def train(
             "(huggingface/trl#5233); upgrade trl"
         )
     resolved = validate_recipe(recipe, source=source, overridden=overridden)
-    main = int(os.environ.get("RANK", "0") or 0) == 0  # accelerate launch: rank 0 locks
+    main = _is_main_process()  # accelerate launch: rank 0 locks
     run = open_run_dir(
         "train", path=run_dir, resume=resume, holds_run=(RUN_INFO, *_OUTPUTS), lock=main
     )
@@ -336,11 +341,13 @@ def _start(
     if resume and checkpoint is None:
         log.warning("%s: no checkpoint to resume from; starting from step 0", run_dir)
     start_step = int(checkpoint.name.split("-")[-1]) if checkpoint else 0
-    for name in _OUTPUTS:
-        _truncate_after(run_dir / name, start_step)
-    atomic_write_text(
-        run_dir / RECIPE, yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
-    )
+    main = _is_main_process()  # several processes (accelerate launch): the main one writes
+    if main:
+        for name in _OUTPUTS:
+            _truncate_after(run_dir / name, start_step)
+        atomic_write_text(
+            run_dir / RECIPE, yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
+        )
     if recipe.cpu_threads is not None:
         torch.set_num_threads(recipe.cpu_threads)
     config = grpo_config(recipe, run_dir / CHECKPOINTS, **_grpo_overrides(recipe))
@@ -358,7 +365,8 @@ def _start(
             "resumed_from": str(checkpoint),
         },
     )
-    write_run_info(run_dir, info)
+    if main:
+        write_run_info(run_dir, info)
     monitor = TrainingMonitor(run_dir, recipe.alarm, reward_kind=recipe.reward.kind, quiet=quiet)
     monitor.load_history()
     reward = TaskReward(
