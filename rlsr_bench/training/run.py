@@ -267,6 +267,38 @@ def _make_judge(recipe: Recipe) -> JudgeFn | None:
     return None
 
 
+def allow_indexed_cpu_locations() -> None:
+    """Let ``torch.load(map_location=torch.device("cpu", N))`` work (idempotent).
+
+    Several CPU processes (``accelerate launch``, gloo) have ``args.device == cpu:N``, and
+    transformers' Trainer loads the optimizer state of a checkpoint with that map location on
+    resume; torch only knows the tag ``cpu`` and raises "don't know how to restore data location
+    … (tagged with cpu:0)". Registers a deserializer for ``cpu:N`` (saving is unchanged).
+
+    >>> import io, torch
+    >>> allow_indexed_cpu_locations()
+    >>> buffer = io.BytesIO(); torch.save(torch.ones(2), buffer); _ = buffer.seek(0)
+    >>> torch.load(buffer, map_location=torch.device("cpu", 0)).tolist()
+    [1.0, 1.0]
+    """
+    global _CPU_LOCATIONS_REGISTERED
+    if _CPU_LOCATIONS_REGISTERED:
+        return
+    import torch
+
+    def tag(obj: Any) -> None:
+        return None  # never tags a storage: saving is unchanged
+
+    def restore(obj: Any, location: str) -> Any:
+        return obj if location.startswith("cpu:") else None
+
+    torch.serialization.register_package(97, tag, restore)  # a priority of its own
+    _CPU_LOCATIONS_REGISTERED = True
+
+
+_CPU_LOCATIONS_REGISTERED = False
+
+
 def _is_main_process() -> bool:
     """Whether this is the main training process (rank 0 under ``accelerate launch``)."""
     return int(os.environ.get("RANK", "0") or 0) == 0
@@ -410,6 +442,8 @@ def _finish(
     run_dir = run.path
     trl_log = logging.getLogger("trl.trainer.grpo_trainer")
     trl_log.addFilter(_drop_no_reward_warnings)
+    if checkpoint is not None:
+        allow_indexed_cpu_locations()  # resuming several CPU processes (see there)
     try:
         with foreign_bars(quiet=monitor.quiet):  # the libraries' bars follow the same rule
             trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
