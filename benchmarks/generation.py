@@ -75,10 +75,9 @@ def main() -> None:
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     rates: dict[tuple[str, int], float] = {}
     reference: list[str] | None = None
-    backend: Any = None
-    for name in args.backends.split(","):
-        backend = _build(name)
-        for batch_size in batch_sizes:
+    backends = {name: _build(name) for name in args.backends.split(",")}
+    for batch_size in batch_sizes:  # both backends per batch size: the same load for both
+        for name, backend in backends.items():
             if isinstance(backend, TransformersBackend):
                 backend.batch_size = batch_size
             runs = [_timed(backend, requests, batch_size) for _ in range(args.repeats)]
@@ -94,14 +93,14 @@ def main() -> None:
                 f"{ratio} | {same:>4}/{len(texts):<4}",
                 flush=True,
             )
-        if name != "transformers" or args.no_cache_table:
-            close = getattr(backend, "close", None)
-            if callable(close):
-                close()
+    for backend in backends.values():
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()
     if args.no_cache_table or "transformers" not in args.backends.split(","):
         return
     backend = TransformersBackend("smollm2", device="cpu")
-    backend.batch_size = batch_sizes[-1]
+    backend.batch_size = max(batch_sizes)
 
     with tempfile.TemporaryDirectory() as tmp:
         cached = CachedBackend(backend, cache=DiskCache("generations", root=Path(tmp)))
