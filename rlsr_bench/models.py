@@ -23,8 +23,10 @@ from rlsr_bench.paths import cache_dir
 
 __all__ = [
     "EMBEDDED",
+    "ENGINES",
     "ModelSpec",
     "embedded_gguf_path",
+    "engine_spec",
     "parse_model_spec",
     "prepare_model",
     "resolve_local_path",
@@ -74,6 +76,28 @@ def parse_model_spec(spec: str) -> ModelSpec:
     if spec.startswith("hf:"):
         return ModelSpec("local", spec.removeprefix("hf:"), raw=spec)
     return ModelSpec("local", spec, raw=spec)
+
+
+#: Engines a local model can run on (a recipe's ``backend:`` field): transformers or vLLM.
+ENGINES = ("transformers", "vllm")
+
+
+def engine_spec(spec: str, engine: str) -> str:
+    """The spec of ``spec`` run on ``engine``: ``vllm`` turns a local model into ``vllm:NAME``.
+
+    Remote (``openai:``) and ``vllm:`` specs are returned as they are.
+
+    >>> engine_spec("smollm2", "vllm"), engine_spec("smollm2", "transformers")
+    ('vllm:smollm2', 'smollm2')
+    >>> engine_spec("hf:org/model", "vllm")
+    'vllm:org/model'
+    """
+    if engine not in ENGINES:
+        raise ConfigError(f"backend {engine!r}: expected one of {', '.join(ENGINES)}")
+    parsed = parse_model_spec(spec)
+    if engine == "vllm" and parsed.kind == "local":
+        return f"vllm:{parsed.name}"
+    return spec
 
 
 def embedded_gguf_path() -> Path:

@@ -104,12 +104,16 @@ class ModelJudge:
 class ForcedChoiceJudge(ModelJudge):
     """A model judge whose untagged replies are scored by its next-token choice of 0/1.
 
-    Needs the model's logits: a local transformers model (``backend.model``, ``.tokenizer``).
+    Needs the model's logits: a local transformers model (``backend.model``, ``.tokenizer``)
+    or a vLLM engine (``vllm:NAME``: the score tokens' prompt logprobs).
     """
 
     def __init__(self, *args: Any, batch_size: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batch_size = batch_size
+        from rlsr_bench.models import parse_model_spec
+
+        self.engine_scores = parse_model_spec(self.spec).kind == "vllm"
 
     def __call__(self, items: Sequence[Item]) -> list[JudgeEntry]:
         conversations = self.conversations(items)
@@ -130,10 +134,16 @@ class ForcedChoiceJudge(ModelJudge):
         self, conversations: Sequence[Sequence[dict[str, str]]], replies: Sequence[str]
     ) -> list[tuple[int, float]]:
         """``(score, confidence)`` of each reply by forced choice on the model's logits."""
-        from rlsr_bench.forced_choice import forced_choice_scores, forced_choice_texts
+        from rlsr_bench.forced_choice import (
+            forced_choice_scores,
+            forced_choice_texts,
+            score_token_ids,
+        )
 
         backend = self.backend  # a CachedBackend passes .model and .tokenizer through
         texts = forced_choice_texts(backend.tokenizer, conversations, replies)
+        if self.engine_scores:  # vLLM: the score tokens' logprobs from the engine
+            return backend.forced_choice_scores(texts, score_token_ids(backend.tokenizer))
         return forced_choice_scores(
             backend.model, backend.tokenizer, texts, batch_size=self.batch_size
         )
@@ -219,10 +229,10 @@ def _model_spec(spec: str, model: str, policy: str | None) -> str:
 def _needs_logits(spec: str, model: str) -> None:
     from rlsr_bench.models import parse_model_spec
 
-    if parse_model_spec(model).kind != "local":
+    if parse_model_spec(model).kind == "openai":
         raise ConfigError(
             f"--judge {spec}: forced choice reads the model's logits; it needs a local "
-            "transformers model (smollm2, hf:NAME or a model folder)"
+            "transformers model (smollm2, hf:NAME or a model folder) or vllm:NAME"
         )
 
 

@@ -79,8 +79,13 @@ def evaluate_round(
         (name, p) for name, problems in sets.items() for p in problems if str(p["id"]) not in done
     ]
     if todo and generate is None:
+        from rlsr_bench.models import engine_spec
+
         generate = _greedy(
-            model, max_new_tokens=options.max_new_tokens, batch_size=options.batch_size, seed=seed
+            engine_spec(model, options.backend),
+            max_new_tokens=options.max_new_tokens,
+            batch_size=options.batch_size,
+            seed=seed,
         )
     for start in range(0, len(todo), options.batch_size):
         chunk = todo[start : start + options.batch_size]

@@ -87,6 +87,7 @@ def measure_judge(
     read by forced choice, under ``forced`` scoring).
     """
     from rlsr_bench.agreement import AgreementOptions, run_agreement
+    from rlsr_bench.models import engine_spec
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if not problems:
@@ -96,7 +97,7 @@ def measure_judge(
     run_dir = out_dir / "run"
     agreement_options = AgreementOptions(
         task=task,
-        policy=policy,
+        policy=engine_spec(policy, options.backend),
         judge=(JUDGES[options.score],),
         problems=problems_path,
         prompt=options.prompt,

@@ -95,6 +95,9 @@ class EvalOptions(RecipeModel):
         default_factory=dict, description="per-exam pass marks, e.g. {'2025': 12}"
     )
     baseline: bool = Field(True, description="also evaluate the starting model (round-00)")
+    backend: Literal["transformers", "vllm"] = Field(
+        "transformers", description="engine of the policy's answers (vllm: the [vllm] extra)"
+    )
     timeout: float = Field(5.0, gt=0.0, description="verifier seconds per answer")
 
 
@@ -119,6 +122,9 @@ class JudgeOptions(RecipeModel):
         "raw",
         description="raw: the judge sees each answer as it is; sanitize: cleaned of verdict "
         "markup, wrapper tags and grader instructions (judge-agreement --judge-input)",
+    )
+    backend: Literal["transformers", "vllm"] = Field(
+        "transformers", description="engine of answers and self-judging (vllm: the [vllm] extra)"
     )
 
 

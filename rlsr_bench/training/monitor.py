@@ -93,6 +93,7 @@ class TrainingMonitor(TrainerCallback):
         self.quiet = quiet
         self.force_progress = force_progress  # None: draw the bar only on a terminal
         self.bar: Any = None
+        self.world_size = 1  # training processes (accelerate launch --num_processes)
 
     def load_history(self) -> None:
         """Read the means of steps already in ``metrics.jsonl`` (on resume)."""
@@ -109,6 +110,7 @@ class TrainingMonitor(TrainerCallback):
     ) -> None:
         from rlsr_bench.progress import progress
 
+        self.world_size = max(1, int(getattr(args, "world_size", 1) or 1))
         if state.is_world_process_zero:  # the trainer's own bar is off (disable_tqdm)
             self.bar = progress(
                 state.max_steps,
@@ -166,6 +168,7 @@ class TrainingMonitor(TrainerCallback):
 
     def step_line(self, step: int, logs: Mapping[str, Any]) -> dict[str, Any]:
         """Build the metrics.jsonl line of one step from TRL's logs (and update the alarm)."""
+        logs = {**logs, **_from_counts(logs)}  # exact over all ranks when counts were logged
         self_mean = _finite(logs.get("self_reward_mean"))
         verifier_mean = _finite(logs.get("verifier_reward_mean"))
         detectors = self._detectors(logs, self_mean, verifier_mean)
@@ -191,8 +194,13 @@ class TrainingMonitor(TrainerCallback):
             **self._times(logs),
         }
         line.update(signal_step_metrics(logs))
+        if "count/completions" in logs:  # totals over all processes (TRL logs a per-rank mean)
+            line["processes"] = self.world_size
+            for key, name in _TOTALS.items():
+                value = _finite(logs.get(key))
+                line[name] = None if value is None else round(value * self.world_size)
         for key, value in logs.items():
-            if key not in line and key not in REWARD_LOG_KEYS and not key.startswith("agreement/"):
+            if key not in line and key not in REWARD_LOG_KEYS and not key.startswith(_OWN):
                 line[key] = _finite(value) if isinstance(value, float) else value
         return line
 
@@ -296,6 +304,46 @@ def signal_step_metrics(logs: Mapping[str, Any]) -> dict[str, float | None]:
             out[f"signal/{name}/{key}"] = metrics[f"judge_{key}"]
         for key in (*_COUNT_KEYS, "mean", "none_rate"):
             out[f"signal/{name}/{key}"] = _finite(logs.get(f"signal/{name}/{key}"))
+    return out
+
+
+_OWN = ("agreement/", "count/")  # the reward's own keys, turned into the line's fields
+#: Totals of a step line (``count/`` keys of the reward, summed over the processes).
+_TOTALS = {
+    "count/completions": "n_completions",
+    "count/self_reward_n": "n_self_judged",
+    "count/verifier_decided": "n_verified",
+}
+
+
+def _from_counts(logs: Mapping[str, Any]) -> dict[str, float | None]:
+    """The step's rates from the reward's counts: sums over all ranks / counts over all ranks.
+
+    TRL averages each logged value over the ranks, the same factor above and below the line,
+    so the ratios are exact totals (not a mean of per-rank means).
+
+    >>> _from_counts({"count/completions": 4.0, "count/answered": 3.0,
+    ...               "count/self_reward_sum": 1.0, "count/self_reward_n": 2.0,
+    ...               "count/verifier_correct": 0.0, "count/verifier_decided": 0.0})
+    {'self_reward_mean': 0.5, 'verifier_reward_mean': None, 'answer_rate': 0.75}
+    """
+    if "count/completions" not in logs:
+        return {}
+
+    def ratio(top: str, bottom: str) -> float | None:
+        den = _finite(logs.get(bottom))
+        num = _finite(logs.get(top))
+        return None if not den or num is None else num / den
+
+    out = {
+        "self_reward_mean": ratio("count/self_reward_sum", "count/self_reward_n"),
+        "verifier_reward_mean": ratio("count/verifier_correct", "count/verifier_decided"),
+        "answer_rate": ratio("count/answered", "count/completions"),
+    }
+    if "count/judge_unparsed" in logs:
+        out["judge_unparsed_rate"] = ratio("count/judge_unparsed", "count/completions")
+    if "count/judge_forced" in logs and "judge_forced_rate" in logs:
+        out["judge_forced_rate"] = ratio("count/judge_forced", "count/completions")
     return out
 
 

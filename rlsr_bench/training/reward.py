@@ -225,6 +225,18 @@ class TaskReward:
             ),
             "answer_rate": sum(has_answer) / len(has_answer),
         }
+        # Counts, logged on every rank (never None): TRL averages a metric over the ranks that
+        # log it, so ratios of these are exact totals over all processes (training/monitor.py).
+        stream.update(
+            {
+                "count/completions": float(len(has_answer)),
+                "count/answered": float(sum(has_answer)),
+                "count/self_reward_sum": float(sum(s for s in scores if s is not None)),
+                "count/self_reward_n": float(sum(s is not None for s in scores)),
+                "count/verifier_correct": float(sum(v.is_correct for v in verdicts)),
+                "count/verifier_decided": float(sum(v.outcome != "undecided" for v in verdicts)),
+            }
+        )
         if self.judge is not None:
             n = len(judge_outputs)
             forced = sum(o is not None and o.method == "forced" for o in judge_outputs)
@@ -232,6 +244,8 @@ class TaskReward:
                 o is not None and o.outcome == "unparsed" for o in judge_outputs
             )
             stream["judge_unparsed_rate"] = unparsed / n  # replies without a readable tag
+            stream["count/judge_unparsed"] = float(unparsed)
+            stream["count/judge_forced"] = float(forced)
             if self.judge_score == "forced":
                 stream["judge_forced_rate"] = forced / n
             for key, value in agreement_counts(scores, verdicts).items():

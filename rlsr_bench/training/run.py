@@ -11,7 +11,6 @@ start leaves nothing behind.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from rlsr_bench.rundir import (
     write_run_info,
 )
 from rlsr_bench.training.monitor import TrainingMonitor
+from rlsr_bench.training.processes import allow_indexed_cpu_locations, is_main_process
 from rlsr_bench.training.recipe import Recipe, grpo_config, recipe_key_line
 from rlsr_bench.training.reward import TaskReward
 from rlsr_bench.training.reward_judges import BackendJudge, JudgeFn, LiveModelJudge
@@ -329,7 +329,7 @@ def train(
             "(huggingface/trl#5233); upgrade trl"
         )
     resolved = validate_recipe(recipe, source=source, overridden=overridden)
-    main = int(os.environ.get("RANK", "0") or 0) == 0  # accelerate launch: rank 0 locks
+    main = is_main_process()  # accelerate launch: rank 0 locks
     run = open_run_dir(
         "train", path=run_dir, resume=resume, holds_run=(RUN_INFO, *_OUTPUTS), lock=main
     )
@@ -357,11 +357,13 @@ def _start(
     if resume and checkpoint is None:
         log.warning("%s: no checkpoint to resume from; starting from step 0", run_dir)
     start_step = int(checkpoint.name.split("-")[-1]) if checkpoint else 0
-    for name in _OUTPUTS:
-        _truncate_after(run_dir / name, start_step)
-    atomic_write_text(
-        run_dir / RECIPE, yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
-    )
+    main = is_main_process()  # several processes (accelerate launch): the main one writes
+    if main:
+        for name in _OUTPUTS:
+            _truncate_after(run_dir / name, start_step)
+        atomic_write_text(
+            run_dir / RECIPE, yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
+        )
     if recipe.cpu_threads is not None:
         torch.set_num_threads(recipe.cpu_threads)
     signals = signal_rewards(resolved.recipe, resolved.task, resolved.grpo)
@@ -385,7 +387,8 @@ def _start(
     if recipe.reward.canaries or recipe.reward.judge_input != "raw":
         info.options["canaries"] = recipe.reward.canaries
         info.options["judge_input"] = recipe.reward.judge_input
-    write_run_info(run_dir, info)
+    if main:
+        write_run_info(run_dir, info)
     monitor = TrainingMonitor(
         run_dir, recipe.alarm, reward_kind=recipe.reward.signal_name(), quiet=quiet
     )
@@ -437,6 +440,8 @@ def _finish(
     run_dir = run.path
     trl_log = logging.getLogger("trl.trainer.grpo_trainer")
     trl_log.addFilter(_drop_no_reward_warnings)
+    if checkpoint is not None:
+        allow_indexed_cpu_locations()  # resuming several CPU processes (see there)
     try:
         with foreign_bars(quiet=monitor.quiet):  # the libraries' bars follow the same rule
             trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)

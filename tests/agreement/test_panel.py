@@ -43,7 +43,7 @@ def _items(n: int = 2) -> list:
             False,
             "forced choice reads the model's logits",
         ),
-        (("forced:vllm:some/model",), False, "needs a local transformers model"),
+        (("forced:openai:http://127.0.0.1:9/v1#m",), False, "or vllm:NAME"),
     ],
 )
 def test_bad_judge_specs_are_config_errors(judge_specs, has_recorded, message):

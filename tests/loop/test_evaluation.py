@@ -78,3 +78,17 @@ def test_a_torn_items_line_is_answered_again(tmp_path: Path) -> None:
 
     assert evaluate_round("countdown", "unused", out_dir=out, generate=counted, **options) == first
     assert calls == [1] and len(read_jsonl(out / "items.jsonl")) == 3
+
+
+def test_the_vllm_backend_choice_reaches_the_engine(tmp_path: Path, monkeypatch) -> None:
+    """backend: vllm asks for the vLLM engine (here not installed: the install hint, exit 2)."""
+    import sys
+
+    import pytest
+
+    from rlsr_bench.errors import BackendError
+
+    monkeypatch.setitem(sys.modules, "vllm", None)
+    options = EvalOptions(limit=1, exam_years=[], backend="vllm")
+    with pytest.raises(BackendError, match="the vLLM backend needs vllm"):
+        evaluate_round("countdown", "smollm2", out_dir=tmp_path, options=options, seed=0)

@@ -84,3 +84,20 @@ def test_forced_scoring_runs_the_same_pipeline_with_a_forced_choice_judge(tmp_pa
     assert summary["unparsed_rate"] == 0.0 and summary["n_items"] == 2
     metrics = json.loads((run / "metrics.json").read_text())
     assert [j["judge"] for j in metrics["judges"]] == ["forced:smollm2"]
+
+
+def test_the_vllm_backend_choice_reaches_the_engine(tmp_path: Path, monkeypatch) -> None:
+    """backend: vllm judges with the vLLM engine (here not installed: the install hint)."""
+    import sys
+
+    import pytest
+
+    from rlsr_bench.errors import BackendError
+
+    monkeypatch.setitem(sys.modules, "vllm", None)
+    options = JudgeOptions(score="forced", max_new_tokens=4, bootstrap=10, backend="vllm")
+    with pytest.raises(BackendError, match="the vLLM backend needs vllm"):
+        measure_judge(
+            "countdown", load_countdown_eval()[:1], policy="smollm2", out_dir=tmp_path / "j",
+            options=options, seed=0,
+        )  # fmt: skip

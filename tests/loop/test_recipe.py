@@ -129,6 +129,15 @@ def test_overrides_are_validated_again() -> None:
         apply_overrides(loop, {"rounds.x": 1})
 
 
+def test_eval_and_judge_phases_choose_their_engine() -> None:
+    loop = load_loop_recipe(TINY)
+    assert (loop.eval.backend, loop.judge.backend) == ("transformers", "transformers")
+    loop = apply_overrides(loop, {"eval.backend": "vllm", "judge.backend": "vllm"})
+    assert (loop.eval.backend, loop.judge.backend) == ("vllm", "vllm")
+    with pytest.raises(ConfigError, match=r"judge\.backend"):
+        apply_overrides(loop, {"judge.backend": "llama.cpp"})
+
+
 @pytest.mark.parametrize(
     ("task", "name"),
     [("countdown", "countdown"), ("integration_bee", "integration"), ("digits", "sum_of_digits")],

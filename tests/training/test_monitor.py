@@ -101,3 +101,32 @@ def test_progress_bar_shows_the_last_rewards(
     assert ("self_reward=0.750" in captured.err and "2/3" in captured.err) is shown
     assert (captured.err == "") is not shown
     assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 1  # the line as ever
+
+
+def test_counts_over_ranks_give_exact_totals_not_a_mean_of_means(tmp_path: Path) -> None:
+    """Two ranks: 8 completions (6 judged, 5 yes) and 8 (2 judged, 0 yes). TRL logs each count
+    as the mean over the ranks; the line's rates are the totals' ratios."""
+    monitor = TrainingMonitor(tmp_path, AlarmOptions(window=3), reward_kind="self")
+    monitor.world_size = 2
+    per_rank_mean = {
+        "count/completions": 8.0,
+        "count/answered": (8 + 4) / 2,
+        "count/self_reward_sum": (5 + 0) / 2,
+        "count/self_reward_n": (6 + 2) / 2,
+        "count/verifier_correct": (3 + 1) / 2,
+        "count/verifier_decided": (8 + 8) / 2,
+        "count/judge_unparsed": (2 + 6) / 2,
+        "count/judge_forced": (2 + 6) / 2,
+    }
+    logs = {
+        **_step_logs((5 / 6 + 0 / 2) / 2, 0.25, (1, 4, 3, 8)),  # a mean of means: 0.4167
+        "judge_forced_rate": 0.5,
+        **per_rank_mean,
+    }
+    line = monitor.step_line(1, logs)
+    assert line["self_reward_mean"] == pytest.approx(5 / 8)  # 5 yes of 8 judged, all ranks
+    assert line["answer_rate"] == pytest.approx(12 / 16)
+    assert line["verifier_reward_mean"] == pytest.approx(4 / 16)
+    assert line["judge_unparsed_rate"] == line["judge_forced_rate"] == pytest.approx(8 / 16)
+    assert (line["processes"], line["n_completions"], line["n_self_judged"]) == (2, 16, 8)
+    assert not any(key.startswith("count/") for key in line)

@@ -30,10 +30,14 @@ COLLAPSE_KEYS = {"completion_concentration", "completion_length_mean"}  # test_c
 
 
 def _streams(logged: dict[str, float]) -> dict[str, float]:
-    """The logged scalars without the reward's timings (checked on their own)."""
+    """The logged scalars without the reward's timings and counts (checked on their own)."""
     assert logged.keys() >= TIME_KEYS and all(logged[k] >= 0 for k in TIME_KEYS)
     assert logged.keys() >= COLLAPSE_KEYS
-    return {k: v for k, v in logged.items() if k not in TIME_KEYS | COLLAPSE_KEYS}
+    return {
+        k: v
+        for k, v in logged.items()
+        if k not in TIME_KEYS | COLLAPSE_KEYS and not k.startswith("count/")
+    }
 
 
 @pytest.mark.parametrize(
@@ -81,6 +85,17 @@ def test_task_reward_scores_and_logs_both_streams(
     }
     assert logged["completion_concentration"] == 0.5  # RIGHT twice of four (collapse detector)
     assert logged["completion_length_mean"] == sum(map(len, (RIGHT, WRONG, SILENT, RIGHT))) / 4
+    # The same, as counts logged on every rank (their ratios are exact over processes).
+    assert {k: v for k, v in logged.items() if k.startswith("count/")} == {
+        "count/completions": 4.0,
+        "count/answered": 3.0,
+        "count/self_reward_sum": 2.0,
+        "count/self_reward_n": 3.0,
+        "count/verifier_correct": 2.0,
+        "count/verifier_decided": 4.0,
+        "count/judge_unparsed": 1.0,
+        "count/judge_forced": 0.0,
+    }
     lines = read_jsonl(tmp_path / "completions.jsonl")
     assert [line["verifier"]["verdict"] for line in lines] == [
         "correct",
