@@ -249,8 +249,9 @@ def run_signal_specs(
     ``items``: the candidates (their embedded recorded judges are jury members too).
     """
     texts = options.signal
-    if texts is None:
-        texts = DEFAULT_RECORDED_SIGNALS if recorded and task.has_answer_classes() else ()
+    if texts is None:  # the default: only on the task's own recorded data (shipped classes)
+        shipped = recorded and options.answers is None and task.has_answer_classes()
+        texts = DEFAULT_RECORDED_SIGNALS if shipped else ()
     policy_local = None
     if options.policy is not None:
         from rlsr_bench.models import parse_model_spec

@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a label-free signal scored beside the judges: jury:A,B,... / jury-weighted:A,B,... "
         "(the run's judges; jury:recorded = every recorded judge), vote (the consensus of the "
         "answers to a problem), certainty (a local policy's self-certainty), or none "
-        "(repeatable; default on recorded answers: jury:recorded, jury-weighted:recorded, vote)",
+        "(repeatable; default on the shipped recorded answers: jury:recorded, jury-weighted:recorded, vote)",
     )
     parser.add_argument(
         "--answers",
