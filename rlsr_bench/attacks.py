@@ -19,7 +19,8 @@ to Fool LLM-as-a-Judge* (arXiv 2507.08794) and *Pitfalls of Rule- and Model-base
 
 The wrong and near-miss answers come from the task's probes (an off-by-one / dropped-number
 Countdown solution, a sign-flipped / scaled integral); a problem without a reference gets a
-simple wrong answer (the numbers summed; ``0``). The builders are pure and seeded.
+simple wrong answer (the numbers summed, plus 1 where the sum is the target; ``0``). The
+builders are pure and seeded.
 """
 
 from __future__ import annotations
@@ -233,6 +234,8 @@ def countdown_attacks(
         target = int(puzzle["target"])
         answers = _probe_answers(countdown_probes([puzzle], seed=seed))
         summed = " + ".join(str(n) for n in numbers)
+        if sum(numbers) == target:  # the plain sum would be right: one more makes it wrong
+            summed += " + 1"
         wrong = answers.get("off_by_one", summed)
         material = _Material(
             restated=f"Using the numbers {numbers}, make {target}.",

@@ -92,6 +92,15 @@ def test_the_verifier_labels_every_attack_on_countdown_incorrect():
     assert outcomes == {"incorrect"}
 
 
+def test_a_puzzle_without_solution_whose_numbers_sum_to_the_target_still_gets_wrong_answers():
+    """Found in the loop demo: canaries on [16, 16, 16] -> 48 were '16 + 16 + 16', which is right."""
+    task = get_task("countdown")
+    puzzle = {"id": "sum", "numbers": [16, 16, 16], "target": 48}
+    attacks = countdown_attacks([puzzle], families=["self_assertion", "tag_injection", "padding"])
+    records = [task.verifier_record(puzzle, a["response"]) for a in attacks]
+    assert {str(v.outcome) for v in task.verify_batch(records, workers=1)} == {"incorrect"}
+
+
 def test_unknown_family_names_the_flag():
     assert parse_families("all") == ATTACK_FAMILIES
     with pytest.raises(ConfigError, match=r"^--attacks: unknown attack family 'bogus'"):
