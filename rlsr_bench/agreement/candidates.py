@@ -126,20 +126,8 @@ def probe_candidates(
 ) -> list[Item]:
     """Probe items (reference answers and near-misses) for the given problems."""
     spec = get_task(task)
-    by_id = {str(p["id"]): p for p in problems}
-    items = []
-    for probe in spec.probes(problems, seed=seed):
-        item = new_item(
-            spec,
-            item_id=f"probe:{probe['probe_id']}",
-            problem=by_id[probe["problem_id"]],
-            response=probe["response"],
-            answering_model=None,
-            source="probe",
-        )
-        item["group"]["probe_type"] = probe["probe_type"]
-        items.append(item)
-    return items
+    built = spec.probes(problems, seed=seed)
+    return _built_items(spec, problems, built, source="probe", group="probe_type")
 
 
 def attack_candidates(
@@ -151,17 +139,30 @@ def attack_candidates(
 ) -> list[Item]:
     """Attack items (``rlsr_bench.attacks``) for the given problems; labels left to the verifier."""
     spec = get_task(task)
+    built = spec.attacks(problems, families=families, seed=seed)
+    return _built_items(spec, problems, built, source="attack", group="attack_family")
+
+
+def _built_items(
+    spec: Task,
+    problems: Sequence[Mapping[str, Any]],
+    built: Sequence[Mapping[str, Any]],
+    *,
+    source: str,
+    group: str,
+) -> list[Item]:
+    """Items of built responses (probes, attacks): id ``SOURCE:<SOURCE_id>``, ``group`` kept."""
     by_id = {str(p["id"]): p for p in problems}
     items = []
-    for attack in spec.attacks(problems, families=families, seed=seed):
+    for row in built:
         item = new_item(
             spec,
-            item_id=f"attack:{attack['attack_id']}",
-            problem=by_id[attack["problem_id"]],
-            response=attack["response"],
+            item_id=f"{source}:{row[f'{source}_id']}",
+            problem=by_id[row["problem_id"]],
+            response=row["response"],
             answering_model=None,
-            source="attack",
+            source=source,
         )
-        item["group"]["attack_family"] = attack["attack_family"]
+        item["group"][group] = row[group]
         items.append(item)
     return items
