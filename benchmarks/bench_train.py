@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 
 from rlsr_bench.io import read_jsonl
-from rlsr_bench.recipes import apply_overrides, load_recipe
+from rlsr_bench.recipes import apply_overrides
 from rlsr_bench.training import train
+from rlsr_bench.training.recipe import load_recipe
 
 PHASES = (
     "time_generation_s",

@@ -117,6 +117,11 @@ class ForcedChoiceJudge(ModelJudge):
 
     def __call__(self, items: Sequence[Item]) -> list[JudgeEntry]:
         conversations = self.conversations(items)
+        enable = None if self.engine_scores else getattr(self.backend, "enable_forced_scores", None)
+        if enable is not None:  # a local model scores untagged replies on their generation cache
+            from rlsr_bench.forced_choice import score_token_ids
+
+            enable(score_token_ids(self.backend.tokenizer))
         replies = self.replies(conversations)
         entries = []
         for text in replies:
@@ -144,9 +149,17 @@ class ForcedChoiceJudge(ModelJudge):
         texts = forced_choice_texts(backend.tokenizer, conversations, replies)
         if self.engine_scores:  # vLLM: the score tokens' logprobs from the engine
             return backend.forced_choice_scores(texts, score_token_ids(backend.tokenizer))
-        return forced_choice_scores(
-            backend.model, backend.tokenizer, texts, batch_size=self.batch_size
+        # replies generated just now were scored on their generation cache; the rest (replies
+        # from the disk cache) run in full
+        ready = getattr(backend, "forced_scores", {})
+        scores = [ready.pop(text, None) for text in texts]
+        rest = [k for k, score in enumerate(scores) if score is None]
+        full = forced_choice_scores(
+            backend.model, backend.tokenizer, [texts[k] for k in rest], batch_size=self.batch_size
         )
+        for k, score in zip(rest, full, strict=True):
+            scores[k] = score
+        return [score for score in scores if score is not None]  # every slot filled
 
 
 class JudgePanel:

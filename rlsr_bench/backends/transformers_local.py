@@ -143,6 +143,17 @@ class TransformersBackend:
             self.pad_token_id = tokenizer.eos_token_id
         self.eos_token_id = model.generation_config.eos_token_id or tokenizer.eos_token_id
         self.generated_tokens = 0  # new tokens produced so far (for throughput figures)
+        self.forced_ids: tuple[int, int] | None = None  # enable_forced_scores
+        self.forced_scores: dict[str, tuple[int, float]] = {}
+
+    def enable_forced_scores(self, token_ids: tuple[int, int]) -> None:
+        """Score each untagged greedy reply by forced choice as soon as it is generated.
+
+        On the keys and values its generation left (``rlsr_bench.forced_choice``), so only the
+        appended ``<JUDGE_SCORE>`` runs. The scores wait in ``forced_scores``, keyed by the
+        forced-choice text (``forced_choice_text``), until a judge takes them.
+        """
+        self.forced_ids = token_ids
 
     def render(self, messages: list[Message] | tuple[Message, ...]) -> str:
         """Apply the chat template (with the assistant generation prompt)."""
@@ -159,23 +170,23 @@ class TransformersBackend:
         for index, request in enumerate(requests):
             groups[request.params].append(index)
         for params, indices in groups.items():
+            prompts = [self.render(requests[i].messages) for i in indices]
             token_ids = [
-                self.tokenizer(self.render(requests[i].messages), add_special_tokens=False)[
-                    "input_ids"
-                ]
-                for i in indices
+                self.tokenizer(prompt, add_special_tokens=False)["input_ids"] for prompt in prompts
             ]
             order = sorted(range(len(indices)), key=lambda j: -len(token_ids[j]))
             for batch_number, start in enumerate(range(0, len(order), self.batch_size)):
                 chunk = order[start : start + self.batch_size]
                 seed = int(cache_key(params.seed, batch_number)[:12], 16)
-                texts = self._generate_batch([token_ids[j] for j in chunk], params, seed)
+                texts = self._generate_batch(
+                    [token_ids[j] for j in chunk], params, seed, [prompts[j] for j in chunk]
+                )
                 for j, text in zip(chunk, texts, strict=True):
                     outputs[indices[j]] = text
         return [text for text in outputs if text is not None]  # every slot filled above
 
     def _generate_batch(
-        self, token_ids: list[list[int]], params: SamplingParams, seed: int
+        self, token_ids: list[list[int]], params: SamplingParams, seed: int, prompts: list[str]
     ) -> list[str]:
         import torch
         from transformers import GenerationConfig
@@ -196,6 +207,7 @@ class TransformersBackend:
             pad_token_id=self.pad_token_id,
             eos_token_id=self.eos_token_id,
             stop_strings=list(params.stop) or None,
+            return_dict_in_generate=self.forced_ids is not None and not sample,
         )
         devices = [torch.device(self.device)] if str(self.device).startswith("cuda") else []
         with torch.random.fork_rng(devices=devices), torch.inference_mode():
@@ -206,11 +218,37 @@ class TransformersBackend:
                 generation_config=config,
                 tokenizer=self.tokenizer if params.stop else None,
             )
-        new_tokens = output[:, width:].cpu()
-        texts = []
-        for row in new_tokens:
-            keep = row[row != self.pad_token_id] if self.pad_token_id is not None else row
-            self.generated_tokens += int(keep.numel())
-            text = self.tokenizer.decode(keep, skip_special_tokens=True)
-            texts.append(cut_at_stop(text, params.stop))
+            sequences = output.sequences if config.return_dict_in_generate else output
+            new_tokens = sequences[:, width:].cpu()
+            texts = []
+            for row in new_tokens:
+                keep = row[row != self.pad_token_id] if self.pad_token_id is not None else row
+                self.generated_tokens += int(keep.numel())
+                text = self.tokenizer.decode(keep, skip_special_tokens=True)
+                texts.append(cut_at_stop(text, params.stop))
+            if config.return_dict_in_generate:
+                self._score_on_cache(attention_mask.to(self.model.device), output, prompts, texts)
         return texts
+
+    def _score_on_cache(
+        self, attention_mask: Any, output: Any, prompts: list[str], texts: list[str]
+    ) -> None:
+        """Forced-choice scores of the batch's untagged replies, on its generation cache."""
+        from rlsr_bench.forced_choice import cached_prefixes, forced_choice_scores
+        from rlsr_bench.forced_choice import forced_choice_text as forced_text
+        from rlsr_bench.judges import parse_judge_output
+
+        rows = cached_prefixes(attention_mask, output)
+        untagged = [
+            j for j, text in enumerate(texts) if parse_judge_output(text).outcome == "unparsed"
+        ]
+        keys = [forced_text(prompts[j], texts[j]) for j in untagged]
+        scores = forced_choice_scores(
+            self.model,
+            self.tokenizer,
+            keys,
+            token_ids=self.forced_ids,
+            batch_size=self.batch_size,
+            prefixes=[rows[j] for j in untagged] if rows else None,
+        )
+        self.forced_scores.update(zip(keys, scores, strict=True))

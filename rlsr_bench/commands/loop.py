@@ -47,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="no per-phase progress lines and no warnings on stderr",
     )
     parser.add_argument("--no-report", action="store_true", help="do not write report.html")
+    parser.add_argument(
+        "--train-launcher",
+        metavar="COMMAND",
+        help="run each round's training under this launcher, as 'COMMAND -m rlsr_bench.cli "
+        'train ...\', e.g. "accelerate launch --multi_gpu --num_processes 8" (default: '
+        "train in the loop's own process); give it again with --resume",
+    )
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -68,6 +75,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import shlex
+
     from rlsr_bench.commands.train import resume_recipe
     from rlsr_bench.errors import ConfigError
     from rlsr_bench.loop import load_loop_recipe, run_loop
@@ -82,6 +91,12 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--resume: the run's recipe.yaml is used as is; drop the overrides")
     else:
         recipe = apply_overrides(load_loop_recipe(args.recipe), overrides_from_args(args))
+    try:
+        launcher = shlex.split(args.train_launcher or "")
+    except ValueError as exc:
+        raise ConfigError(f"--train-launcher {args.train_launcher!r}: {exc}") from None
+    if args.train_launcher is not None and not launcher:
+        raise ConfigError("--train-launcher: expected a command, e.g. 'accelerate launch'")
     with foreign_bars(quiet=args.quiet):  # TRL's and the model loaders' bars: terminal only
         result = run_loop(
             recipe,
@@ -90,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             runs_dir=args.runs_dir,
             report=not args.no_report,
+            train_launcher=launcher,
         )
     print(f"stop reason: {result.stop_reason}")
     print(result.run_dir)

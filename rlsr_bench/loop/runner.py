@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,10 +212,11 @@ def _round(
     model: str,
     accuracies: list[float | None],
     progress: _Progress,
+    launcher: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One round, as the list of its phases; each hands its results to the next in memory."""
     problems = _generate_phase(recipe, run_dir, r, model, progress)
-    trained = _train_phase(recipe, run_dir, r, model, problems, progress)
+    trained = _train_phase(recipe, run_dir, r, model, problems, progress, launcher)
     model_dir = str(run_dir / trained["model_dir"])
     evaluated = _phase(
         run_dir,
@@ -289,8 +290,9 @@ def _train_phase(
     model: str,
     problems: RoundProblems,
     progress: _Progress,
+    launcher: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """GRPO on this round's problems (or the whole pool), from ``model``."""
+    """GRPO on this round's problems (or the whole pool), from ``model`` (under ``launcher``)."""
     rdir = state.round_dir(run_dir, r)
     train_problems = (
         problems.fresh
@@ -311,7 +313,9 @@ def _train_phase(
             problems=problems_file,
             n_prompts=len(train_problems),
         )
-        summary, trained = train_round(train_recipe, train_dir=rdir / "train")
+        summary, trained = train_round(
+            train_recipe, train_dir=rdir / "train", launcher=launcher, quiet=progress.quiet
+        )
         summary["model_dir"] = str(Path(trained).resolve().relative_to(run_dir.resolve()))
         return summary
 
@@ -439,14 +443,18 @@ def run_loop(
     quiet: bool = False,
     runs_dir: Path | None = None,
     report: bool = True,
+    train_launcher: Sequence[str] = (),
 ) -> LoopResult:
     """Run (or resume) a loop into a run directory; return its rounds and stop reason.
 
     >>> run_loop(load_loop_recipe("loop_countdown_smollm2_cpu")).stop_reason  # doctest: +SKIP
     'completed 2 rounds'
+
+    ``train_launcher`` runs each round's training phase under a launcher command (e.g.
+    ``accelerate launch --multi_gpu --num_processes 8``, split into words), in child processes.
     """
     with _start(recipe, run_dir, resume, runs_dir) as run:
-        result = _run(recipe, run, quiet)
+        result = _run(recipe, run, quiet, tuple(train_launcher))
         if report:
             from rlsr_bench.loop.report import write_loop_report
 
@@ -454,7 +462,7 @@ def run_loop(
     return result
 
 
-def _run(recipe: LoopRecipe, run: RunDir, quiet: bool) -> LoopResult:
+def _run(recipe: LoopRecipe, run: RunDir, quiet: bool, launcher: Sequence[str] = ()) -> LoopResult:
     """The rounds not finished yet, then metrics.json and run.json (the directory is locked)."""
     run_dir = run.path
     if recipe.train.cpu_threads is not None:
@@ -471,7 +479,7 @@ def _run(recipe: LoopRecipe, run: RunDir, quiet: bool) -> LoopResult:
     for r in range(len(rounds) + 1, recipe.rounds + 1):
         if stopped:
             break
-        record = _round(recipe, run_dir, r, model, accuracies, progress)
+        record = _round(recipe, run_dir, r, model, accuracies, progress, launcher)
         state.write_round(run_dir, record)
         rounds.append(record)
         accuracies.append(record["eval"]["accuracy"])

@@ -7,18 +7,44 @@ the mean canary false-positive rate (``canary_fpr``: the live judge on attack it
 ``reward.canaries``), and the steps at which the alarm fired. A half-finished training resumes
 from its last checkpoint
 (or restarts from step 0, dropping the lines of the steps it redoes).
+
+With a ``launcher`` (``rlsr-bench loop --train-launcher "accelerate launch --multi_gpu
+--num_processes 8"``) the round trains in child processes, exactly as ``rlsr-bench train``
+does under that launcher: the round's recipe is written to ``round-NN/train-recipe.yaml`` and
+``LAUNCHER -m rlsr_bench.cli train --recipe round-NN/train-recipe.yaml --output round-NN/train``
+runs (``--resume round-NN/train`` when a run was started there).
 """
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rlsr_bench.rundir import CHECKPOINTS, FINAL_MODEL, RUN_INFO, STEPS, load_steps
+import yaml
+
+from rlsr_bench.errors import ConfigError, RlsrBenchError
+from rlsr_bench.io import atomic_write_text
+from rlsr_bench.rundir import (
+    CHECKPOINTS,
+    FINAL_MODEL,
+    RUN_INFO,
+    STEPS,
+    TRAIN_RECIPE,
+    load_steps,
+)
 from rlsr_bench.training.recipe import Recipe
 
-__all__ = ["final_model_dir", "signal_summary", "summarize_steps", "train_round"]
+__all__ = [
+    "final_model_dir",
+    "launch_training",
+    "signal_summary",
+    "summarize_steps",
+    "train_round",
+]
 
 
 def final_model_dir(train_dir: Path, result: Any = None) -> Path:
@@ -93,11 +119,57 @@ def signal_summary(steps: Sequence[dict[str, Any]]) -> dict[str, dict[str, float
     }
 
 
-def train_round(recipe: Recipe, *, train_dir: Path) -> tuple[dict[str, Any], Path]:
-    """Train one round into ``train_dir``; return its summary and the trained model folder."""
-    from rlsr_bench.training import train
+def train_round(
+    recipe: Recipe, *, train_dir: Path, launcher: Sequence[str] = (), quiet: bool = False
+) -> tuple[dict[str, Any], Path]:
+    """Train one round into ``train_dir``; return its summary and the trained model folder.
 
+    ``launcher`` (e.g. ``("accelerate", "launch", "--multi_gpu", "--num_processes", "2")``)
+    trains in child processes started by that command (``launch_training``); empty: in this one.
+    """
     started_before = (train_dir / RUN_INFO).is_file()  # a run.json: a training run was started
-    result = train(recipe, run_dir=train_dir, resume=started_before)
+    if launcher:
+        launch_training(recipe, train_dir, launcher, resume=started_before, quiet=quiet)
+        result = None
+    else:
+        from rlsr_bench.training import train
+
+        result = train(recipe, run_dir=train_dir, resume=started_before)
     steps = load_steps(train_dir / STEPS)
-    return summarize_steps(steps), final_model_dir(train_dir, result)
+    summary = summarize_steps(steps)
+    if launcher:
+        summary["launcher"] = shlex.join(launcher)
+    return summary, final_model_dir(train_dir, result)
+
+
+def launch_training(
+    recipe: Recipe, train_dir: Path, launcher: Sequence[str], *, resume: bool, quiet: bool
+) -> None:
+    """Run ``rlsr-bench train`` on ``recipe`` into ``train_dir`` under ``launcher``.
+
+    Its stderr (TRL's progress) goes to this process's stderr, or, with ``quiet``, is kept
+    for the error: exit 2 of the child is a ``ConfigError``, any other failure an
+    ``RlsrBenchError``, each naming the command and the child's last line.
+    """
+    if shutil.which(launcher[0]) is None:
+        raise ConfigError(
+            f"--train-launcher: {launcher[0]!r} not found on PATH "
+            "(e.g. pip install accelerate, or give the launcher's full path)"
+        )
+    if resume:
+        target = ["--resume", str(train_dir)]
+    else:
+        recipe_file = train_dir.parent / TRAIN_RECIPE
+        atomic_write_text(
+            recipe_file, yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
+        )
+        target = ["--recipe", str(recipe_file), "--output", str(train_dir)]
+    command = [*launcher, "-m", "rlsr_bench.cli", "train", "--quiet", *target]
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if quiet else None,
+                          text=True, check=False)  # fmt: skip
+    if done.returncode == 0:
+        return
+    lines = (done.stderr or "").strip().splitlines()
+    last = f": {lines[-1]}" if lines else " (its messages are above)"
+    error = ConfigError if done.returncode == 2 else RlsrBenchError
+    raise error(f"training under {shlex.join(command)} exited {done.returncode}{last}")

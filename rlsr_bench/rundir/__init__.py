@@ -47,6 +47,7 @@ from rlsr_bench.rundir.names import (
     STEPS,
     SUMMARY,
     TRAIN_PROBLEMS,
+    TRAIN_RECIPE,
     done_file,
 )
 from rlsr_bench.rundir.read import (
@@ -82,6 +83,7 @@ __all__ = [
     "STEPS",
     "SUMMARY",
     "TRAIN_PROBLEMS",
+    "TRAIN_RECIPE",
     "RunDir",
     "RunDirBusy",
     "RunLock",

@@ -16,7 +16,8 @@
       summary.json        SUMMARY        a loop judge phase's summary
 
 A loop's round folders hold ``ACCEPTED``, ``POOL_BEFORE``, ``SEEDS`` (generate) and
-``TRAIN_PROBLEMS``; ``<phase>.done.json`` marks a finished phase (``done_file``).
+``TRAIN_PROBLEMS`` and, when the round trains under a launcher, ``TRAIN_RECIPE``;
+``<phase>.done.json`` marks a finished phase (``done_file``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "STEPS",
     "SUMMARY",
     "TRAIN_PROBLEMS",
+    "TRAIN_RECIPE",
     "done_file",
 ]
 
@@ -59,6 +61,7 @@ POOL_BEFORE = "pool-before.jsonl"
 ACCEPTED = "accepted.jsonl"
 SEEDS = "seeds.jsonl"
 TRAIN_PROBLEMS = "train-problems.jsonl"
+TRAIN_RECIPE = "train-recipe.yaml"
 REPORT = "report.html"
 SUMMARY = "summary.json"
 

@@ -16,17 +16,29 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rlsr_bench.forced_choice import (
+    LENGTH_SPREAD,
+    cached_prefixes,
     eval_mode,
     forced_choice_scores,
+    forced_choice_text,
     forced_choice_texts,
     left_padded_batches,
+    length_order,
     score_token_ids,
 )
+from rlsr_bench.judges import parse_judge_output
 
 if TYPE_CHECKING:
     from trl import GRPOTrainer
 
-__all__ = ["BackendJudge", "JudgeFn", "LiveModelJudge", "Messages"]
+__all__ = [
+    "BackendJudge",
+    "JudgeFn",
+    "LiveModelJudge",
+    "Messages",
+    "generate_replies",
+    "generate_texts",
+]
 
 Messages = list[dict[str, str]]
 JudgeFn = Callable[[list[Messages]], list[str]]
@@ -55,6 +67,8 @@ class LiveModelJudge:
         self.forced = forced
         self.trainer: GRPOTrainer | None = None
         self._score_ids: tuple[int, int] | None = None
+        # forced-choice scores of the last call's untagged replies, by (prompt, reply)
+        self._forced: dict[tuple[str, str], tuple[int, float]] = {}
 
     def attach(self, trainer: GRPOTrainer) -> None:
         """Use ``trainer``'s live model and tokenizer from now on."""
@@ -86,22 +100,33 @@ class LiveModelJudge:
         """Score replies by forced choice with the live model: ``(score, confidence)`` each.
 
         Always a transformers forward pass on the trainer's model (also beside a vLLM engine).
+        A reply this judge just generated with transformers was scored right after its batch,
+        on that generation's keys and values (``generate_texts``); the others run in full.
         """
         tokenizer = self._attached().processing_class
-        texts = forced_choice_texts(tokenizer, conversations, replies)
-        if not texts:
-            return []
-        with self._unwrapped_model() as model:
-            return forced_choice_scores(
-                model,
-                tokenizer,
-                texts,
-                token_ids=self._score_ids or score_token_ids(tokenizer),
-                batch_size=self.batch_size,
+        memo, self._forced = self._forced, {}
+        prompts = _render(tokenizer, conversations)
+        scores = [memo.get((p, r)) for p, r in zip(prompts, replies, strict=True)]
+        rest = [i for i, score in enumerate(scores) if score is None]
+        if rest:
+            texts = forced_choice_texts(
+                tokenizer, [conversations[i] for i in rest], [replies[i] for i in rest]
             )
+            with self._unwrapped_model() as model:
+                full = forced_choice_scores(
+                    model,
+                    tokenizer,
+                    texts,
+                    token_ids=self._score_ids or score_token_ids(tokenizer),
+                    batch_size=self.batch_size,
+                )
+            for i, score in zip(rest, full, strict=True):
+                scores[i] = score
+        return [score for score in scores if score is not None]  # every slot filled
 
     def __call__(self, conversations: list[Messages]) -> list[str]:
         texts = _render(self._attached().processing_class, conversations)
+        self._forced = {}
         if self._colocated_vllm() is not None:
             return self._generate_vllm(texts)
         return self._generate_transformers(texts)
@@ -132,25 +157,112 @@ class LiveModelJudge:
         return [output.outputs[0].text for output in outputs]
 
     def _generate_transformers(self, texts: list[str]) -> list[str]:
-        from transformers import GenerationConfig
-
-        tokenizer = self._attached().processing_class
-        replies: list[str] = []
-        with self._unwrapped_model() as model, eval_mode(model):
-            config = GenerationConfig(
+        forced: dict[int, tuple[int, float]] | None = {} if self.forced else None
+        with self._unwrapped_model() as model:
+            replies = generate_texts(
+                model,
+                self._attached().processing_class,
+                texts,
                 max_new_tokens=self.max_new_tokens,
-                do_sample=False,
-                pad_token_id=tokenizer.pad_token_id,
-                eos_token_id=model.generation_config.eos_token_id,
-                use_cache=True,
+                batch_size=self.batch_size,
+                forced=forced,
+                forced_ids=self._score_ids,
             )
-            for batch in left_padded_batches(
-                tokenizer, texts, batch_size=self.batch_size, device=model.device
-            ):
-                output = model.generate(**batch, generation_config=config)
-                new_tokens = output[:, batch["input_ids"].shape[1] :]
-                replies.extend(tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+        if forced:  # force_scores asks for these next: scored on each batch's own cache
+            self._forced = {(texts[i], replies[i]): score for i, score in forced.items()}
         return replies
+
+
+def generate_texts(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    max_new_tokens: int,
+    batch_size: int,
+    by_length: bool = True,
+    forced: dict[int, tuple[int, float]] | None = None,
+    forced_ids: tuple[int, int] | None = None,
+) -> list[str]:
+    """Greedy replies to rendered prompts with ``model.generate`` (eval mode, no grad).
+
+    ``by_length`` batches the prompts shortest first and starts a new batch at a prompt over
+    ``LENGTH_SPREAD`` times its batch's first (the replies come back in the given order), so
+    one long prompt (a padding canary) does not pad a whole batch to its length.
+
+    ``forced``, a dict, receives the forced-choice score (``rlsr_bench.forced_choice``) of
+    every reply without a readable score tag, by prompt index. Each batch's are computed right
+    after its generation, on the keys and values it left (only the appended tag runs), so no
+    more than one batch's cache is held at a time.
+    """
+    from transformers import GenerationConfig
+
+    order = length_order(tokenizer, texts) if by_length else list(range(len(texts)))
+    replies: list[str] = [""] * len(texts)
+    with eval_mode(model):
+        config = GenerationConfig(
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=model.generation_config.eos_token_id,
+            use_cache=True,
+            return_dict_in_generate=forced is not None,  # then also the cache, for forced choice
+        )
+        batches = left_padded_batches(
+            tokenizer,
+            [texts[i] for i in order],
+            batch_size=batch_size,
+            device=model.device,
+            max_spread=LENGTH_SPREAD if by_length else None,
+        )
+        done = 0
+        for batch in batches:
+            output = model.generate(**batch, generation_config=config)
+            sequences = output.sequences if forced is not None else output
+            new_tokens = sequences[:, batch["input_ids"].shape[1] :]
+            batch_replies = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            indices = order[done : done + len(batch_replies)]
+            done += len(batch_replies)
+            for i, reply in zip(indices, batch_replies, strict=True):
+                replies[i] = reply
+            if forced is not None:
+                rows = cached_prefixes(batch["attention_mask"], output)
+                untagged = [j for j, reply in enumerate(batch_replies)
+                            if parse_judge_output(reply).outcome == "unparsed"]  # fmt: skip
+                scores = forced_choice_scores(
+                    model,
+                    tokenizer,
+                    [forced_choice_text(texts[indices[j]], batch_replies[j]) for j in untagged],
+                    token_ids=forced_ids,
+                    batch_size=batch_size,
+                    prefixes=[rows[j] for j in untagged] if rows else None,
+                )
+                forced.update(
+                    {indices[j]: score for j, score in zip(untagged, scores, strict=True)}
+                )
+    return replies
+
+
+def generate_replies(
+    model: Any,
+    tokenizer: Any,
+    conversations: Sequence[Messages],
+    *,
+    max_new_tokens: int,
+    batch_size: int,
+    by_length: bool = True,
+    forced: dict[int, tuple[int, float]] | None = None,
+) -> list[str]:
+    """Greedy judge replies to chat conversations (``generate_texts`` on the rendered prompts)."""
+    return generate_texts(
+        model,
+        tokenizer,
+        _render(tokenizer, conversations),
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        by_length=by_length,
+        forced=forced,
+    )
 
 
 class BackendJudge:

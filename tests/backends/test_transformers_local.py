@@ -111,3 +111,30 @@ def test_get_backend_rejects_bad_options_and_specs():
         get_backend("vllm:smollm2")
     with pytest.raises(BackendError, match="cannot load model"):
         get_backend("/nonexistent/model-folder")
+
+
+@pytest.mark.slow
+def test_forced_scores_on_the_generation_cache_match_the_full_pass(backend) -> None:
+    """``enable_forced_scores``: untagged greedy replies are scored as they are generated."""
+    from rlsr_bench.forced_choice import forced_choice_scores, forced_choice_texts, score_token_ids
+    from rlsr_bench.judges import load_judge_prompt
+
+    prompt = load_judge_prompt("countdown")
+    conversations = [
+        prompt.messages("Use 3, 4, 5 to make 17.", response)
+        for response in ("<answer>3*4+5</answer>", "<answer>3+4+5</answer> " + "Checked. " * 40)
+    ]
+    requests = [ChatRequest(tuple(m), SamplingParams(max_new_tokens=8)) for m in conversations]
+    before = backend.generate(requests)
+    backend.enable_forced_scores(score_token_ids(backend.tokenizer))
+    try:
+        replies = backend.generate(requests)
+        assert replies == before  # scoring on the way changes no reply
+        texts = forced_choice_texts(backend.tokenizer, conversations, replies)
+        assert sorted(backend.forced_scores) == sorted(texts)  # a 135M model writes no tag
+        full = forced_choice_scores(backend.model, backend.tokenizer, texts)
+        on_cache = [backend.forced_scores[t] for t in texts]
+        assert [s for s, _ in on_cache] == [s for s, _ in full]
+        assert [c for _, c in on_cache] == pytest.approx([c for _, c in full], abs=0.02)
+    finally:
+        backend.forced_ids, backend.forced_scores = None, {}

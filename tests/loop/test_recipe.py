@@ -64,7 +64,7 @@ def test_paper_scale_loops_use_vllm_colocate(
 
 def test_cpu_demo_is_two_rounds_of_self_reward() -> None:
     loop = load_loop_recipe("loop_countdown_smollm2_cpu")
-    assert loop.rounds == 2 and loop.model == "smollm2" and loop.train.cpu_threads == 1
+    assert loop.rounds == 2 and loop.model == "smollm2" and loop.train.cpu_threads is None
     assert loop.train.reward.kind == "self" and loop.judge.score == "forced"
 
 

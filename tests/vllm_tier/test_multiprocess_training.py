@@ -9,6 +9,7 @@ the recipe's ``use_cpu``) starts gloo processes. docs/training.md gives the same
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -23,10 +24,14 @@ SMALL = ["--reward", "verifier", "--set", "grpo.max_completion_length=8",
          "--set", "grpo.save_total_limit=1"]  # fmt: skip
 
 
+LAUNCHER = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+            "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+            "--dynamo_backend", "no"]  # fmt: skip
+TINY_LOOP = Path(__file__).parents[1] / "loop" / "loop_tiny.yaml"
+
+
 def _launch(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
-               "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-               "--dynamo_backend", "no", "-m", "rlsr_bench.cli", "train", "--quiet", *args]  # fmt: skip
+    command = [*LAUNCHER, "-m", "rlsr_bench.cli", "train", "--quiet", *args]
     return subprocess.run(
         command, capture_output=True, text=True, timeout=900, start_new_session=True
     )
@@ -61,3 +66,31 @@ def test_two_processes_write_one_run_with_totals_over_ranks_and_resume(tmp_path:
     info = json.loads((run / "run.json").read_text())
     assert info["options"]["steps"] == 3
     assert info["options"]["resumed_from"].endswith("checkpoint-2")
+
+
+def test_a_loop_round_trains_under_the_same_launcher(tmp_path: Path) -> None:
+    """``loop --train-launcher``: the round's self-reward training runs on two processes."""
+    run = tmp_path / "loop"
+    launcher = shlex.join(LAUNCHER)
+    command = [sys.executable, "-m", "rlsr_bench.cli", "loop", "--recipe", str(TINY_LOOP),
+               "--rounds", "1", "--set", "eval.baseline=false", "--output", str(run),
+               "--quiet", "--no-report", "--train-launcher", launcher]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=900, start_new_session=True
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    train = run / "round-01" / "train"
+    steps = _steps(train)
+    assert [s["step"] for s in steps] == [1]
+    # 1 prompt x 2 generations per process, self-judged on each, counted over both
+    assert (steps[0]["processes"], steps[0]["n_completions"], steps[0]["n_self_judged"]) == (
+        2,
+        4,
+        4,
+    )
+    assert (train / "completions.rank1.jsonl").is_file()
+    assert (run / "round-01" / "train-recipe.yaml").is_file()
+    (record,) = [json.loads(line) for line in (run / "rounds.jsonl").read_text().splitlines()]
+    assert record["train"]["launcher"] == launcher and record["train"]["steps"] == 1
+    assert (run / record["model_dir"]).is_dir()  # the next round (and eval) start from it
+    assert 0.0 <= record["eval"]["accuracy"] <= 1.0  # the trained round was evaluated
