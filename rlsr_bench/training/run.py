@@ -343,6 +343,21 @@ def train(
         return _finish(resolved, trainer, monitor, checkpoint, info, run)
 
 
+def _check_vllm_device(recipe: Recipe, cuda: bool) -> None:
+    """TRL's vLLM modes need CUDA: on a CPU both fail at the first weight sync (docs/vllm.md).
+
+    Checked when a run starts, not in ``validate_recipe``, so ``--dry-run`` still checks a GPU
+    recipe on a machine without one.
+    """
+    if recipe.grpo.get("use_vllm") and (recipe.grpo.get("use_cpu") or not cuda):
+        mode = recipe.grpo.get("vllm_mode", "colocate")
+        raise ConfigError(
+            f"grpo.use_vllm ({mode} mode) needs a CUDA GPU: TRL syncs the policy's weights "
+            "into vLLM through CUDA (NCCL in server mode), which fails on a CPU; set "
+            "grpo.use_vllm false to generate with transformers"
+        )
+
+
 def _start(
     resolved: ResolvedRecipe, run_dir: Path, resume: bool, quiet: bool
 ) -> tuple[Any, TrainingMonitor, Path | None, RunInfo]:
@@ -353,6 +368,7 @@ def _start(
     from rlsr_bench.models import resolve_local_path
 
     recipe = resolved.recipe
+    _check_vllm_device(recipe, torch.cuda.is_available())
     checkpoint = _last_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
         log.warning("%s: no checkpoint to resume from; starting from step 0", run_dir)

@@ -118,6 +118,19 @@ def test_a_model_that_fails_to_load_leaves_no_run_directory(
     assert _runs(tmp_path) == []  # created after validation, removed when loading failed
 
 
+@pytest.mark.parametrize("mode", ["colocate", "server"])
+def test_trl_vllm_modes_on_a_cpu_exit_2_and_leave_no_run_directory(
+    mode: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flags = ["--set", "grpo.use_vllm=true", "--set", f"grpo.vllm_mode={mode}"]
+    assert main(["train", "--dry-run", *flags]) == 0  # a GPU recipe can be checked on a CPU
+    capsys.readouterr()
+    assert main(["train", "--output", str(tmp_path / "run"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert f"grpo.use_vllm ({mode} mode) needs a CUDA GPU" in err and "Traceback" not in err
+    assert _runs(tmp_path) == []
+
+
 def test_an_output_below_a_file_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
