@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rlsr_bench.errors import ConfigError
-from rlsr_bench.judges import OPEN_SCORE_TAG
+from rlsr_bench.judges import OPEN_SCORE_TAG, parse_judge_output
 
 __all__ = [
     "LENGTH_SPREAD",
@@ -35,6 +35,7 @@ __all__ = [
     "left_padded_batches",
     "length_order",
     "score_token_ids",
+    "score_untagged",
 ]
 
 _SCORE_TAG = "<JUDGE_SCORE>"
@@ -245,12 +246,14 @@ def forced_choice_scores(
     token_ids: tuple[int, int] | None = None,
     batch_size: int = 16,
     prefixes: Sequence[CachedPrefix | None] | None = None,
+    known: Mapping[str, tuple[int, float]] | None = None,
 ) -> list[tuple[int, float]]:
     """Score each text by the model's next-token choice between ``0`` and ``1``.
 
     One forward pass per batch (texts batched shortest first; results in the given order);
     ``prefixes[i]``, when given, holds the keys and values of text ``i``'s leading tokens
-    (``cached_prefixes``), so only its remaining tokens run. Score 1 when logit("1") > logit("0"), else 0; confidence
+    (``cached_prefixes``), so only its remaining tokens run; a text in ``known`` (scores already
+    taken on a generation cache, ``score_untagged``) does not run at all. Score 1 when logit("1") > logit("0"), else 0; confidence
     10·|p1 − p0| with p renormalised over the two tokens (0: a coin flip, 10: certain).
     P(True)-style logit judging.
 
@@ -261,8 +264,11 @@ def forced_choice_scores(
 
     zero, one = token_ids if token_ids is not None else score_token_ids(tokenizer)
     results: list[tuple[int, float]] = [(0, 0.0)] * len(texts)
+    cached = {i: known[text] for i, text in enumerate(texts) if known and text in known}
     with eval_mode(model):
-        cached = _cached_scores(model, tokenizer, texts, prefixes, zero, one) if prefixes else {}
+        if prefixes:
+            wanted = [None if i in cached else p for i, p in enumerate(prefixes)]
+            cached |= _cached_scores(model, tokenizer, texts, wanted, zero, one)
         for i, score in cached.items():
             results[i] = score
         rest = [i for i in range(len(texts)) if i not in cached]
@@ -283,3 +289,38 @@ def forced_choice_scores(
                 results[order[done]] = _score(float(l0), float(l1), float(q0), float(q1))
                 done += 1
     return results
+
+
+def score_untagged(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    replies: Sequence[str],
+    attention_mask: Any,
+    output: Any,
+    *,
+    token_ids: tuple[int, int] | None = None,
+    batch_size: int = 16,
+) -> dict[str, tuple[int, float]]:
+    """Forced-choice scores of a generated batch's untagged replies, on its generation cache.
+
+    ``prompts[j]`` is row ``j``'s rendered prompt and ``replies[j]`` its decoded reply;
+    ``output`` is what ``generate`` returned (``return_dict_in_generate=True``) for the
+    left-padded batch whose mask is ``attention_mask``. Returns the score of every reply without
+    a readable score tag, keyed by its forced-choice text (``forced_choice_text``), ready for
+    ``forced_choice_scores(..., known=...)``.
+    """
+    rows = cached_prefixes(attention_mask, output)
+    untagged = [
+        j for j, reply in enumerate(replies) if parse_judge_output(reply).outcome == "unparsed"
+    ]
+    texts = [forced_choice_text(prompts[j], replies[j]) for j in untagged]
+    scores = forced_choice_scores(
+        model,
+        tokenizer,
+        texts,
+        token_ids=token_ids,
+        batch_size=batch_size,
+        prefixes=[rows[j] for j in untagged] if rows else None,
+    )
+    return dict(zip(texts, scores, strict=True))

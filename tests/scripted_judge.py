@@ -25,6 +25,16 @@ def planted_verdict(candidate: str) -> int:
     return int(candidate in _KEYS or "<JUDGE_SCORE>" in candidate)
 
 
+def send_chat_reply(handler: http.server.BaseHTTPRequestHandler, text: str) -> None:
+    """Answer an OpenAI chat-completions request with one assistant message, ``text``."""
+    data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]})
+    handler.send_response(200)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data.encode())
+
+
 class _ScriptedJudge(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
@@ -32,12 +42,7 @@ class _ScriptedJudge(http.server.BaseHTTPRequestHandler):
         match = _SOLUTION.search(prompt)
         candidate = match.group(1) if match else prompt
         text = f"Checked.\n<JUDGE_SCORE>{planted_verdict(candidate)}</JUDGE_SCORE>"
-        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]})
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data.encode())
+        send_chat_reply(self, text)
 
     def log_message(self, *args: object) -> None:
         pass

@@ -152,14 +152,10 @@ class ForcedChoiceJudge(ModelJudge):
         # replies generated just now were scored on their generation cache; the rest (replies
         # from the disk cache) run in full
         ready = getattr(backend, "forced_scores", {})
-        scores = [ready.pop(text, None) for text in texts]
-        rest = [k for k, score in enumerate(scores) if score is None]
-        full = forced_choice_scores(
-            backend.model, backend.tokenizer, [texts[k] for k in rest], batch_size=self.batch_size
+        known = {text: ready.pop(text) for text in texts if text in ready}
+        return forced_choice_scores(
+            backend.model, backend.tokenizer, texts, batch_size=self.batch_size, known=known
         )
-        for k, score in zip(rest, full, strict=True):
-            scores[k] = score
-        return [score for score in scores if score is not None]  # every slot filled
 
 
 class JudgePanel:

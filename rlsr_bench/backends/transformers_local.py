@@ -226,29 +226,17 @@ class TransformersBackend:
                 self.generated_tokens += int(keep.numel())
                 text = self.tokenizer.decode(keep, skip_special_tokens=True)
                 texts.append(cut_at_stop(text, params.stop))
-            if config.return_dict_in_generate:
-                self._score_on_cache(attention_mask.to(self.model.device), output, prompts, texts)
+            if config.return_dict_in_generate:  # enable_forced_scores
+                from rlsr_bench.forced_choice import score_untagged
+
+                self.forced_scores |= score_untagged(
+                    self.model,
+                    self.tokenizer,
+                    prompts,
+                    texts,
+                    attention_mask.to(self.model.device),
+                    output,
+                    token_ids=self.forced_ids,
+                    batch_size=self.batch_size,
+                )
         return texts
-
-    def _score_on_cache(
-        self, attention_mask: Any, output: Any, prompts: list[str], texts: list[str]
-    ) -> None:
-        """Forced-choice scores of the batch's untagged replies, on its generation cache."""
-        from rlsr_bench.forced_choice import cached_prefixes, forced_choice_scores
-        from rlsr_bench.forced_choice import forced_choice_text as forced_text
-        from rlsr_bench.judges import parse_judge_output
-
-        rows = cached_prefixes(attention_mask, output)
-        untagged = [
-            j for j, text in enumerate(texts) if parse_judge_output(text).outcome == "unparsed"
-        ]
-        keys = [forced_text(prompts[j], texts[j]) for j in untagged]
-        scores = forced_choice_scores(
-            self.model,
-            self.tokenizer,
-            keys,
-            token_ids=self.forced_ids,
-            batch_size=self.batch_size,
-            prefixes=[rows[j] for j in untagged] if rows else None,
-        )
-        self.forced_scores.update(zip(keys, scores, strict=True))

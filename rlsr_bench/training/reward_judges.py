@@ -17,16 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from rlsr_bench.forced_choice import (
     LENGTH_SPREAD,
-    cached_prefixes,
     eval_mode,
     forced_choice_scores,
-    forced_choice_text,
     forced_choice_texts,
     left_padded_batches,
     length_order,
     score_token_ids,
+    score_untagged,
 )
-from rlsr_bench.judges import parse_judge_output
 
 if TYPE_CHECKING:
     from trl import GRPOTrainer
@@ -67,8 +65,8 @@ class LiveModelJudge:
         self.forced = forced
         self.trainer: GRPOTrainer | None = None
         self._score_ids: tuple[int, int] | None = None
-        # forced-choice scores of the last call's untagged replies, by (prompt, reply)
-        self._forced: dict[tuple[str, str], tuple[int, float]] = {}
+        # forced-choice scores of the last call's untagged replies, by forced-choice text
+        self._forced: dict[str, tuple[int, float]] = {}
 
     def attach(self, trainer: GRPOTrainer) -> None:
         """Use ``trainer``'s live model and tokenizer from now on."""
@@ -104,25 +102,19 @@ class LiveModelJudge:
         on that generation's keys and values (``generate_texts``); the others run in full.
         """
         tokenizer = self._attached().processing_class
-        memo, self._forced = self._forced, {}
-        prompts = _render(tokenizer, conversations)
-        scores = [memo.get((p, r)) for p, r in zip(prompts, replies, strict=True)]
-        rest = [i for i, score in enumerate(scores) if score is None]
-        if rest:
-            texts = forced_choice_texts(
-                tokenizer, [conversations[i] for i in rest], [replies[i] for i in rest]
+        known, self._forced = self._forced, {}
+        texts = forced_choice_texts(tokenizer, conversations, replies)
+        if all(text in known for text in texts):  # no model pass needed (nor its unwrapping)
+            return [known[text] for text in texts]
+        with self._unwrapped_model() as model:
+            return forced_choice_scores(
+                model,
+                tokenizer,
+                texts,
+                token_ids=self._score_ids or score_token_ids(tokenizer),
+                batch_size=self.batch_size,
+                known=known,
             )
-            with self._unwrapped_model() as model:
-                full = forced_choice_scores(
-                    model,
-                    tokenizer,
-                    texts,
-                    token_ids=self._score_ids or score_token_ids(tokenizer),
-                    batch_size=self.batch_size,
-                )
-            for i, score in zip(rest, full, strict=True):
-                scores[i] = score
-        return [score for score in scores if score is not None]  # every slot filled
 
     def __call__(self, conversations: list[Messages]) -> list[str]:
         texts = _render(self._attached().processing_class, conversations)
@@ -157,7 +149,7 @@ class LiveModelJudge:
         return [output.outputs[0].text for output in outputs]
 
     def _generate_transformers(self, texts: list[str]) -> list[str]:
-        forced: dict[int, tuple[int, float]] | None = {} if self.forced else None
+        forced: dict[str, tuple[int, float]] | None = {} if self.forced else None
         with self._unwrapped_model() as model:
             replies = generate_texts(
                 model,
@@ -168,8 +160,7 @@ class LiveModelJudge:
                 forced=forced,
                 forced_ids=self._score_ids,
             )
-        if forced:  # force_scores asks for these next: scored on each batch's own cache
-            self._forced = {(texts[i], replies[i]): score for i, score in forced.items()}
+        self._forced = forced or {}  # force_scores asks for these next
         return replies
 
 
@@ -181,7 +172,7 @@ def generate_texts(
     max_new_tokens: int,
     batch_size: int,
     by_length: bool = True,
-    forced: dict[int, tuple[int, float]] | None = None,
+    forced: dict[str, tuple[int, float]] | None = None,
     forced_ids: tuple[int, int] | None = None,
 ) -> list[str]:
     """Greedy replies to rendered prompts with ``model.generate`` (eval mode, no grad).
@@ -190,10 +181,10 @@ def generate_texts(
     ``LENGTH_SPREAD`` times its batch's first (the replies come back in the given order), so
     one long prompt (a padding canary) does not pad a whole batch to its length.
 
-    ``forced``, a dict, receives the forced-choice score (``rlsr_bench.forced_choice``) of
-    every reply without a readable score tag, by prompt index. Each batch's are computed right
-    after its generation, on the keys and values it left (only the appended tag runs), so no
-    more than one batch's cache is held at a time.
+    ``forced``, a dict, receives the forced-choice score of every reply without a readable
+    score tag, keyed by its forced-choice text (``rlsr_bench.forced_choice.score_untagged``).
+    Each batch's are computed right after its generation, on the keys and values it left (only
+    the appended tag runs), so no more than one batch's cache is held at a time.
     """
     from transformers import GenerationConfig
 
@@ -226,19 +217,15 @@ def generate_texts(
             for i, reply in zip(indices, batch_replies, strict=True):
                 replies[i] = reply
             if forced is not None:
-                rows = cached_prefixes(batch["attention_mask"], output)
-                untagged = [j for j, reply in enumerate(batch_replies)
-                            if parse_judge_output(reply).outcome == "unparsed"]  # fmt: skip
-                scores = forced_choice_scores(
+                forced |= score_untagged(
                     model,
                     tokenizer,
-                    [forced_choice_text(texts[indices[j]], batch_replies[j]) for j in untagged],
+                    [texts[i] for i in indices],
+                    batch_replies,
+                    batch["attention_mask"],
+                    output,
                     token_ids=forced_ids,
                     batch_size=batch_size,
-                    prefixes=[rows[j] for j in untagged] if rows else None,
-                )
-                forced.update(
-                    {indices[j]: score for j, score in zip(untagged, scores, strict=True)}
                 )
     return replies
 
@@ -251,7 +238,7 @@ def generate_replies(
     max_new_tokens: int,
     batch_size: int,
     by_length: bool = True,
-    forced: dict[int, tuple[int, float]] | None = None,
+    forced: dict[str, tuple[int, float]] | None = None,
 ) -> list[str]:
     """Greedy judge replies to chat conversations (``generate_texts`` on the rendered prompts)."""
     return generate_texts(

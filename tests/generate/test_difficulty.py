@@ -14,6 +14,7 @@ import pytest
 
 from rlsr_bench.generate.difficulty import BandFilter
 from rlsr_bench.generate.options import GenerateOptions
+from tests.scripted_judge import send_chat_reply
 
 K = 4
 RIGHT, WRONG = "3 * 8", "3 + 8"  # for the numbers [3, 8] and the target 24
@@ -38,12 +39,7 @@ class _Policy(http.server.BaseHTTPRequestHandler):
         if text is None:  # a self-judge request (greedy, no seed): 1 for the right expression
             prompt = body["messages"][-1]["content"]
             text = f"<JUDGE_SCORE>{int(RIGHT in prompt)}</JUDGE_SCORE>"
-        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]})
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data.encode())
+        send_chat_reply(self, text)
 
     def log_message(self, *args: object) -> None:
         pass
